@@ -1,0 +1,78 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "plexus/buffer.h"
+#include "plexus/config.h"
+#include "plexus/identity.h"
+#include "plexus/result.h"
+
+namespace plexus {
+
+/// How the transport names the other end of a link.
+/// - On a link it accepted (listen), the PeerId is the identity the peer sent in its handshake
+///   (for ZeroMQ, its routing id).
+/// - On a link it opened (connect), the PeerId is the address string given to connect(), so a
+///   client can address "its scheduler" before, and across, (re)connections.
+using PeerId = std::string;
+
+/// Receives what a transport observes. Every method is called on the transport's own I/O thread,
+/// one call at a time, in the order things happened on each link; implementations must not block
+/// and must not call back into the transport's destructor. The handler must outlive the transport.
+class TransportHandler {
+public:
+    virtual ~TransportHandler() = default;
+    /// A link to `peer` is ready (handshake done); frames sent to it now go out directly.
+    virtual void onConnected(const PeerId& peer) = 0;
+    /// The link to `peer` is gone. `reason` says why (peer closed, reset, refused bad input...).
+    /// For a connected link the transport keeps trying to reconnect; for an accepted link the
+    /// peer is expected to come back by itself if it can.
+    virtual void onDisconnected(const PeerId& peer, const Error& reason) = 0;
+    /// One complete frame from `peer`, in order. Ownership of `frame` passes to the handler.
+    virtual void onFrame(const PeerId& peer, Buffer frame) = 0;
+};
+
+/// A reliable, ordered, identity-addressed message pipe: frames in, frames out, no knowledge of
+/// codecs or message types. A transport owns its I/O thread(s).
+///
+/// Thread-safety: send() and disconnect() may be called from any thread. listen() and connect()
+/// are called during setup, from one thread. The destructor closes every link and joins the I/O
+/// thread; no handler call starts after it returns.
+class Transport {
+public:
+    virtual ~Transport() = default;
+
+    /// Starts accepting links on `address` (e.g. "tcp://127.0.0.1:0"). Returns the bound address
+    /// with any port 0 resolved to the real port.
+    virtual Result<std::string> listen(std::string_view address) = 0;
+    /// Opens a link to `address`, retrying with backoff in the background until it succeeds or
+    /// the transport is destroyed. Returns the PeerId of that link (the address itself).
+    virtual Result<PeerId> connect(std::string_view address) = 0;
+    /// Queues `frame` for `peer`. Frames to a connecting peer wait for the link; frames to a peer
+    /// that is not known are dropped with a debug log (as ZeroMQ's ROUTER does).
+    virtual void send(const PeerId& peer, Buffer frame) = 0;
+    /// Closes the link to `peer`, if any.
+    virtual void disconnect(const PeerId& peer) = 0;
+};
+
+/// What a transport factory gets to build one transport.
+struct TransportContext {
+    Identity identity;         ///< this side's identity, announced to peers in the handshake
+    std::size_t maxFrameBytes; ///< frames larger than this are refused before any allocation
+    TransportHandler* handler; ///< not owned; must outlive the transport
+    ConfigNode options;        ///< the plugin's own configuration subtree (may be absent)
+};
+
+/// Made by a transport plugin; lives as long as the plugin is loaded.
+/// Thread-safety: create() may be called from any thread.
+class TransportFactory {
+public:
+    virtual ~TransportFactory() = default;
+    /// Never throws; configuration problems come back as ErrorKind::InvalidConfig.
+    virtual Result<std::unique_ptr<Transport>> create(const TransportContext& context) const noexcept = 0;
+};
+
+}  // namespace plexus

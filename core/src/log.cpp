@@ -1,0 +1,27 @@
+#include "plexus/log.h"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+
+namespace plexus {
+
+spdlog::logger& logger() {
+    // Created on first use; spdlog loggers are thread-safe with the _mt sink.
+    static std::shared_ptr<spdlog::logger> instance = [] {
+        auto created = std::make_shared<spdlog::logger>(
+            "plexus", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+        created->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ [%P] %v");
+        created->set_level(spdlog::level::info);
+        return created;
+    }();
+    return *instance;
+}
+
+bool setLogLevel(std::string_view level) {
+    const auto parsed = spdlog::level::from_str(std::string(level));
+    // from_str maps unknown names to "off"; only accept "off" when it was asked for.
+    if (parsed == spdlog::level::off && level != "off") return false;
+    logger().set_level(parsed);
+    return true;
+}
+
+}  // namespace plexus
