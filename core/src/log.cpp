@@ -16,11 +16,16 @@ spdlog::logger& logger() {
     return *instance;
 }
 
+bool isLogLevelName(std::string_view level) noexcept {
+    for (std::string_view name : {"trace", "debug", "info", "warn", "error", "critical", "off"}) {
+        if (level == name) return true;
+    }
+    return false;
+}
+
 bool setLogLevel(std::string_view level) {
-    const auto parsed = spdlog::level::from_str(std::string(level));
-    // from_str maps unknown names to "off"; only accept "off" when it was asked for.
-    if (parsed == spdlog::level::off && level != "off") return false;
-    logger().set_level(parsed);
+    if (!isLogLevelName(level)) return false;
+    logger().set_level(spdlog::level::from_str(std::string(level)));
     return true;
 }
 

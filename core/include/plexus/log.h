@@ -14,4 +14,7 @@ spdlog::logger& logger();
 /// unknown name and leaves the level unchanged.
 bool setLogLevel(std::string_view level);
 
+/// True for the level names setLogLevel accepts.
+bool isLogLevelName(std::string_view level) noexcept;
+
 }  // namespace plexus

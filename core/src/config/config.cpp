@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <limits>
+#include <set>
 #include <sstream>
 #include <type_traits>
 
@@ -32,7 +33,12 @@ std::string typeName(const YAML::Node& node) {
 }  // namespace
 
 ConfigNode::ConfigNode(YAML::Node node, std::shared_ptr<const std::string> file, std::string path)
-    : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)) {}
+    : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)) {
+    // yaml-cpp's const operator[] returns an "invalid" node for a missing key, on which Type(),
+    // IsMap() and Mark() throw YAML::InvalidNode. Keep a plain undefined node instead, so that an
+    // absent section behaves like an empty one (cfg["absent"]["key"] is absent, not a crash).
+    if (!node_.IsDefined()) node_ = YAML::Node(YAML::NodeType::Undefined);
+}
 
 bool ConfigNode::isDefined() const { return node_.IsDefined() && !node_.IsNull(); }
 bool ConfigNode::isMap() const { return node_.IsMap(); }
@@ -63,8 +69,20 @@ void ConfigNode::expectMap() const {
 void ConfigNode::allowOnly(std::initializer_list<std::string_view> keys) const {
     expectMap();
     if (!isDefined()) return;
+    // yaml-cpp keeps every entry of a map with a repeated key and lookups return the first, so
+    // "port: 1\nport: 2" would silently mean port 1. YAML forbids repeated keys; refuse them here,
+    // where each section is validated, naming the second occurrence.
+    std::set<std::string, std::less<>> seen;
     for (const auto& entry : node_) {
-        const std::string key = entry.first.as<std::string>();
+        if (!entry.first.IsScalar()) {
+            ConfigNode offending(entry.first, file_, path_);
+            throw offending.error(fmt::format("keys must be plain names, found {}", typeName(entry.first)));
+        }
+        const std::string& key = entry.first.Scalar();
+        if (!seen.insert(key).second) {
+            ConfigNode offending(entry.first, file_, joinPath(path_, key));
+            throw offending.error("key appears more than once");
+        }
         bool known = false;
         for (auto allowed : keys) known = known || allowed == key;
         if (known) continue;
@@ -84,7 +102,11 @@ ConfigNode ConfigNode::operator[](std::string_view key) const {
     const std::string childPath = joinPath(path_, key);
     if (!node_.IsMap()) return ConfigNode(YAML::Node(YAML::NodeType::Undefined), file_, childPath);
     const YAML::Node& constNode = node_;  // const access never inserts
-    return ConfigNode(constNode[std::string(key)], file_, childPath);
+    const YAML::Node child = constNode[std::string(key)];
+    // A missing key yields an invalid ("zombie") node whose accessors (and even assignment to
+    // it) throw; use a valid undefined node instead so every accessor of an absent key behaves.
+    if (!child.IsDefined()) return ConfigNode(YAML::Node(YAML::NodeType::Undefined), file_, childPath);
+    return ConfigNode(child, file_, childPath);
 }
 
 std::vector<ConfigNode> ConfigNode::elements() const {
@@ -149,7 +171,10 @@ T ConfigNode::as() const {
 template <class T>
 T ConfigNode::require(std::string_view key) const {
     ConfigNode child = (*this)[key];
-    if (!child.isDefined()) throw error(fmt::format("missing required key '{}'", key));
+    if (!child.isDefined()) {
+        // The child has no position of its own: report the parent's, with the child's key path.
+        throw ConfigNode(node_, file_, child.path()).error("required key is missing");
+    }
     return child.as<T>();
 }
 
@@ -170,12 +195,19 @@ ConfigNode parseConfigText(std::string_view text, std::string name) {
     try {
         return ConfigNode(YAML::Load(std::string(text)), file, "");
     } catch (const YAML::Exception& e) {
+        if (e.mark.is_null()) throw ConfigError(fmt::format("{}: invalid YAML: {}", *file, e.msg));
         throw ConfigError(fmt::format("{}:{}:{}: invalid YAML: {}", *file, e.mark.line + 1,
                                       e.mark.column + 1, e.msg));
     }
 }
 
 ConfigNode loadConfigFile(const std::filesystem::path& file) {
+    // An ifstream opens a directory without complaint and then reads nothing, which would turn
+    // a wrong path into an empty configuration.
+    std::error_code ec;
+    if (std::filesystem::is_directory(file, ec)) {
+        throw ConfigError(fmt::format("{}: is a directory, not a configuration file", file.string()));
+    }
     std::ifstream in(file, std::ios::binary);
     if (!in) throw ConfigError(fmt::format("{}: cannot open configuration file", file.string()));
     std::ostringstream text;

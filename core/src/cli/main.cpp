@@ -1,0 +1,34 @@
+// The `plexus` executable: one binary, one subcommand per role, each driven by a YAML file.
+
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "plexus/version.h"
+
+int main(int argc, char** argv) {
+    CLI::App app{"plexus: a distributed task runtime that speaks Scaler's protocol"};
+    app.set_version_flag("--version", std::string("plexus ") + PLEXUS_VERSION);
+    app.require_subcommand(1);
+
+    plexus::detail::SchedulerOptions scheduler;
+    auto* schedulerCommand = app.add_subcommand("scheduler", "Run a scheduler from the 'scheduler' section of a config");
+    schedulerCommand->add_option("-c,--config", scheduler.configFile, "YAML configuration file")->required();
+    schedulerCommand->add_option("--address-file", scheduler.addressFile,
+                                 "Write the bound addresses (one per line) to this file once listening");
+    schedulerCommand->add_option("--log-level", scheduler.logLevel, "Override the configured log level");
+
+    plexus::detail::PluginsOptions plugins;
+    auto* pluginsCommand = app.add_subcommand("plugins", "List the plugins on the search path");
+    pluginsCommand->add_option("--plugin-dir", plugins.pluginDir, "Search this folder first");
+
+    CLI11_PARSE(app, argc, argv);
+
+    if (schedulerCommand->parsed()) return plexus::detail::runScheduler(scheduler);
+    if (pluginsCommand->parsed()) return plexus::detail::listPlugins(plugins);
+    return EXIT_FAILURE;
+}

@@ -1,0 +1,87 @@
+#include "scheduler/scheduler.h"
+
+#include "plexus/log.h"
+
+namespace plexus::detail {
+
+namespace {
+
+SchedulerSettings settingsFrom(const SchedulerConfig& config) {
+    SchedulerSettings settings;
+    settings.clientTimeout = config.clientTimeout;
+    settings.workerTimeout = config.workerTimeout;
+    settings.perWorkerQueueSize = config.perWorkerQueueSize;
+    settings.protectedMode = config.protectedMode;
+    return settings;
+}
+
+// How often silent peers are looked for. Timeouts are tens of seconds, so a second of slack is
+// immaterial, and Scaler's scheduler sweeps at the same rate.
+constexpr std::chrono::milliseconds kHousekeepingInterval{1000};
+
+}  // namespace
+
+Scheduler::Scheduler(SchedulerConfig config)
+    : config_(std::move(config)),
+      registry_(pluginSearchPath(config_.pluginDir)),
+      identity_(makeIdentity("scheduler")),
+      core_(settingsFrom(config_), *this) {}
+
+Scheduler::~Scheduler() {
+    endpoints_.clear();  // transports join their threads while the loop and core still exist
+}
+
+Result<std::vector<std::string>> Scheduler::start() {
+    std::vector<std::string> bound;
+    for (std::uint32_t i = 0; i < config_.endpoints.size(); ++i) {
+        auto endpoint = Endpoint::create(i, config_.endpoints[i], registry_, identity_, config_.maxFrameBytes, loop_, *this);
+        if (!endpoint) return tl::unexpected(endpoint.error());
+        auto address = (*endpoint)->listen();
+        if (!address) return tl::unexpected(address.error());
+        logger().info("scheduler listening on {} (transport {}, codec {})", *address, config_.endpoints[i].transport,
+                      config_.endpoints[i].codec);
+        bound.push_back(*address);
+        endpoints_.push_back(std::move(*endpoint));
+    }
+    loop_.every(kHousekeepingInterval, [this] { core_.onTick(Clock::now()); });
+    return bound;
+}
+
+void Scheduler::run() { loop_.run(); }
+
+void Scheduler::stop() { loop_.stop(); }
+
+void Scheduler::onPeerConnected(std::uint32_t endpoint, const PeerId& peer) {
+    logger().debug("{}: link from {} up", endpoints_[endpoint]->config().address, printable(peer));
+}
+
+void Scheduler::onPeerDisconnected(std::uint32_t endpoint, const PeerId& peer, const Error& reason) {
+    logger().debug("{}: link from {} down: {}", endpoints_[endpoint]->config().address, printable(peer),
+                   reason.describe());
+    core_.onPeerDisconnected(PeerAddress{endpoint, peer}, Clock::now());
+}
+
+void Scheduler::onMessage(std::uint32_t endpoint, const PeerId& peer, Message message, Buffer frame) {
+    core_.onMessage(PeerAddress{endpoint, peer}, std::move(message), frame, Clock::now());
+}
+
+void Scheduler::send(const PeerAddress& to, const Message& message) {
+    endpoints_.at(to.endpoint)->send(to.peer, message);
+}
+
+void Scheduler::forward(const PeerAddress& to, std::uint32_t from, const Message& message, const Buffer& frame) {
+    auto& target = *endpoints_.at(to.endpoint);
+    if (target.config().codec == endpoints_.at(from)->config().codec) {
+        target.sendFrame(to.peer, frame.share());  // same codec: the received bytes are the message
+    } else {
+        target.send(to.peer, message);
+    }
+}
+
+void Scheduler::requestStop() {
+    // Let the transports flush what was just queued (shutdown notices to workers) before the
+    // loop stops; the endpoints are destroyed, and their queues drained, after run() returns.
+    loop_.post([this] { loop_.stop(); });
+}
+
+}  // namespace plexus::detail

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "plexus/plugin_registry.h"
+#include "runtime/endpoint.h"
+#include "runtime/event_loop.h"
+#include "scheduler/scheduler_config.h"
+#include "scheduler/scheduler_core.h"
+
+namespace plexus::detail {
+
+/// The scheduler process: plugins, endpoints and the event loop around a SchedulerCore.
+///
+/// Threads: run() makes the calling thread the event loop; each endpoint's transport has its own
+/// I/O thread that only decodes and posts. stop() is thread-safe (used from a signal watcher).
+class Scheduler final : public EndpointListener, public Outbox {
+public:
+    explicit Scheduler(SchedulerConfig config);
+    ~Scheduler() override;
+
+    /// Loads the plugins and binds every endpoint. Returns the bound addresses, in config order.
+    Result<std::vector<std::string>> start();
+    /// Runs the event loop until stop() or a cluster shutdown.
+    void run();
+    void stop();
+
+    // EndpointListener (loop thread)
+    void onPeerConnected(std::uint32_t endpoint, const PeerId& peer) override;
+    void onPeerDisconnected(std::uint32_t endpoint, const PeerId& peer, const Error& reason) override;
+    void onMessage(std::uint32_t endpoint, const PeerId& peer, Message message, Buffer frame) override;
+
+    // Outbox (loop thread)
+    void send(const PeerAddress& to, const Message& message) override;
+    void forward(const PeerAddress& to, std::uint32_t from, const Message& message, const Buffer& frame) override;
+    void requestStop() override;
+
+private:
+    SchedulerConfig config_;
+    // Declaration order is destruction order reversed: the registry outlives the endpoints whose
+    // transports and codecs its plugins made, and the loop outlives the endpoints posting to it.
+    PluginRegistry registry_;
+    EventLoop loop_;
+    Identity identity_;
+    SchedulerCore core_;
+    std::vector<std::unique_ptr<Endpoint>> endpoints_;
+};
+
+}  // namespace plexus::detail

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+#include "plexus/messages.h"
+#include "scheduler/outbox.h"
+#include "scheduler/peer_registry.h"
+
+namespace plexus::detail {
+
+struct SchedulerSettings {
+    Clock::duration clientTimeout = std::chrono::seconds(60);
+    Clock::duration workerTimeout = std::chrono::seconds(60);
+    std::uint32_t perWorkerQueueSize = 1000;
+    bool protectedMode = false;
+};
+
+/// The scheduler's logic: who is connected, and what every message means. It never touches a
+/// socket or a clock: messages and the time come in as arguments, and everything it says goes
+/// out through the Outbox. So it runs single-threaded on the event loop, and tests drive it with
+/// a fake clock.
+///
+/// Peers are known by identity. A peer becomes a client or a worker with its first heartbeat;
+/// messages only the other role sends are refused with a logged reason, and so are messages a
+/// scheduler never receives.
+class SchedulerCore {
+public:
+    SchedulerCore(const SchedulerSettings& settings, Outbox& outbox);
+
+    void onMessage(const PeerAddress& from, Message message, const Buffer& frame, Clock::time_point now);
+    void onPeerDisconnected(const PeerAddress& peer, Clock::time_point now);
+    /// Periodic housekeeping (about once a second): forgets silent peers.
+    void onTick(Clock::time_point now);
+
+    const PeerRegistry& clients() const { return clients_; }
+    const PeerRegistry& workers() const { return workers_; }
+    /// Messages refused because they were not valid from their sender.
+    std::uint64_t refusedMessages() const { return refused_; }
+    bool shuttingDown() const { return shuttingDown_; }
+
+private:
+    void onClientHeartbeat(const PeerAddress& from, Clock::time_point now);
+    void onWorkerHeartbeat(const PeerAddress& from, Clock::time_point now);
+    void onDisconnectRequest(const PeerAddress& from, const DisconnectRequest& request);
+    void onClientDisconnect(const PeerAddress& from, const ClientDisconnect& request);
+    void clientGone(const Identity& client, std::string_view why);
+    void workerGone(const Identity& worker, std::string_view why);
+    void refuse(const PeerAddress& from, MessageKind kind, std::string_view why);
+
+    SchedulerSettings settings_;
+    Outbox& outbox_;
+    PeerRegistry clients_;
+    PeerRegistry workers_;
+    std::uint64_t refused_ = 0;
+    bool shuttingDown_ = false;
+};
+
+}  // namespace plexus::detail
