@@ -3,44 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "scheduler/scheduler_core.h"
+#include "scheduler/scheduler_fixture.h"
 
 namespace plexus::detail {
 namespace {
 
-using namespace std::chrono_literals;
-
-class RecordingOutbox : public Outbox {
-public:
-    struct Sent {
-        PeerAddress to;
-        MessageKind kind;
-        Message message;
-    };
-    void send(const PeerAddress& to, const Message& message) override {
-        sent.push_back(Sent{to, kindOf(message), cloneMessage(message)});
-    }
-    void forward(const PeerAddress& to, std::uint32_t, const Message& message, const Buffer&) override {
-        send(to, message);
-    }
-    void requestStop() override { stopRequested = true; }
-
-    std::vector<Sent> sent;
-    bool stopRequested = false;
-};
-
-class SchedulerCoreTest : public ::testing::Test {
-protected:
-    SchedulerCoreTest() { settings.clientTimeout = settings.workerTimeout = 60s; }
-
-    void receive(const std::string& peer, Message message, std::uint32_t endpoint = 0) {
-        core.onMessage(PeerAddress{endpoint, peer}, std::move(message), Buffer(), now);
-    }
-
-    SchedulerSettings settings;
-    RecordingOutbox outbox;
-    SchedulerCore core{settings, outbox};
-    Clock::time_point now = Clock::time_point() + 1000s;
-};
+using namespace scheduler_test;
 
 TEST_F(SchedulerCoreTest, EchoesEveryClientHeartbeatAndRegistersTheClient) {
     for (int i = 0; i < 3; ++i) receive("1|Client|a", ClientHeartbeat{});

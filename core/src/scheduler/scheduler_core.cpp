@@ -31,7 +31,13 @@ SchedulerCore::SchedulerCore(const SchedulerSettings& settings, Outbox& outbox)
     : settings_(settings),
       outbox_(outbox),
       clients_(PeerRole::client, settings.clientTimeout),
-      workers_(PeerRole::worker, settings.workerTimeout) {}
+      workers_(PeerRole::worker, settings.workerTimeout),
+      pool_(settings.perWorkerQueueSize),
+      objects_(outbox),
+      tasks_(outbox, pool_, *this),
+      graphs_(tasks_, objects_, [this](const Identity& client, const TaskResult& result) {
+          deliver(client, result, nullptr, 0);
+      }) {}
 
 void SchedulerCore::refuse(const PeerAddress& from, MessageKind kind, std::string_view why) {
     ++refused_;
@@ -46,16 +52,40 @@ void SchedulerCore::onMessage(const PeerAddress& from, Message message, const Bu
     if (sender == Sender::nobody) return refuse(from, kind, "a scheduler does not accept this message type");
     if (sender == Sender::client && isWorker) return refuse(from, kind, "sent by a worker; only clients send it");
     if (sender == Sender::worker && isClient) return refuse(from, kind, "sent by a client; only workers send it");
+    // A client's or worker's own messages make it known even before its next heartbeat (after a
+    // scheduler restart, a peer's first message may be a task or a result).
+    if (sender == Sender::client && kind != MessageKind::clientHeartbeat && !isClient) clients_.touch(from, now);
+    if (sender == Sender::worker && kind != MessageKind::workerHeartbeat && !isWorker &&
+        kind != MessageKind::disconnectRequest) {
+        registerWorker(from, now);
+    }
 
     switch (kind) {
         case MessageKind::clientHeartbeat: return onClientHeartbeat(from, now);
         case MessageKind::workerHeartbeat: return onWorkerHeartbeat(from, now);
+        case MessageKind::task: {
+            auto& task = std::get<Task>(message);
+            if (task.source != from.peer) {
+                return refuse(from, kind, "Task.source is not the sender's identity");
+            }
+            return tasks_.submit(from.peer, std::move(task), frame.share(), from.endpoint);
+        }
+        case MessageKind::taskResult:
+            return tasks_.onResult(from, std::move(std::get<TaskResult>(message)), frame, from.endpoint);
+        case MessageKind::taskCancel: return onTaskCancel(from, std::get<TaskCancel>(message));
+        case MessageKind::graphTask: return graphs_.submit(from.peer, std::move(std::get<GraphTask>(message)));
+        case MessageKind::graphTaskCancel:
+            graphs_.cancel(from.peer, std::get<GraphTaskCancel>(message).taskId);
+            return;
+        case MessageKind::objectInstruction:
+            return onObjectInstruction(from, std::move(std::get<ObjectInstruction>(message)));
+        case MessageKind::objectRequest:
+            return objects_.request(from, workers_.contains(from.peer),
+                                    std::move(std::get<ObjectRequest>(message).objectIds));
         case MessageKind::disconnectRequest:
             return onDisconnectRequest(from, std::get<DisconnectRequest>(message));
         case MessageKind::clientDisconnect: return onClientDisconnect(from, std::get<ClientDisconnect>(message));
-        default:
-            logger().debug("{} from {} is not handled yet", messageKindName(kind), printable(from.peer));
-            return;
+        default: return;
     }
 }
 
@@ -66,8 +96,42 @@ void SchedulerCore::onClientHeartbeat(const PeerAddress& from, Clock::time_point
 }
 
 void SchedulerCore::onWorkerHeartbeat(const PeerAddress& from, Clock::time_point now) {
-    if (workers_.touch(from, now)) logger().info("worker {} connected", printable(from.peer));
+    registerWorker(from, now);
     outbox_.send(from, WorkerHeartbeatEcho{});
+}
+
+void SchedulerCore::registerWorker(const PeerAddress& from, Clock::time_point now) {
+    const bool isNew = workers_.touch(from, now);
+    pool_.add(from);
+    if (isNew) {
+        logger().info("worker {} connected", printable(from.peer));
+        tasks_.dispatchTo(from.peer);
+    }
+}
+
+void SchedulerCore::onObjectInstruction(const PeerAddress& from, ObjectInstruction instruction) {
+    switch (instruction.instructionType) {
+        case ObjectInstructionType::create:
+            // Objects belong to clients. A worker's result object names the task's client; if
+            // that client has gone, nobody can ever fetch it, so it is not stored.
+            if (!clients_.contains(instruction.objectUser)) {
+                logger().debug("dropped objects for unknown client {}", printable(instruction.objectUser));
+                return;
+            }
+            return objects_.create(instruction.objectUser, std::move(instruction.objectContent));
+        case ObjectInstructionType::del:
+        case ObjectInstructionType::clear:
+            // A peer may delete only what it owns.
+            return objects_.remove(from.peer, instruction.objectContent.ids);
+    }
+}
+
+void SchedulerCore::onTaskCancel(const PeerAddress& from, const TaskCancel& cancel) {
+    const TaskRecord* record = tasks_.find(cancel.taskId);
+    if ((record != nullptr && !record->graph.empty()) || record == nullptr) {
+        if (graphs_.cancel(from.peer, cancel.taskId)) return;
+    }
+    tasks_.cancel(from.peer, cancel);
 }
 
 void SchedulerCore::onDisconnectRequest(const PeerAddress& from, const DisconnectRequest& request) {
@@ -98,7 +162,6 @@ void SchedulerCore::onClientDisconnect(const PeerAddress& from, const ClientDisc
 void SchedulerCore::onPeerDisconnected(const PeerAddress& peer, Clock::time_point now) {
     // Liveness is decided by heartbeats, as in Scaler: a transport link may drop and come back
     // (reconnect) without the peer leaving. Nothing to do until the timeout.
-    logger().debug("link to {} closed", printable(peer.peer));
 }
 
 void SchedulerCore::onTick(Clock::time_point now) {
@@ -108,12 +171,36 @@ void SchedulerCore::onTick(Clock::time_point now) {
 
 void SchedulerCore::clientGone(const Identity& client, std::string_view why) {
     clients_.remove(client);
+    graphs_.onClientGone(client);
+    tasks_.onClientGone(client);
+    objects_.removeAllOwnedBy(client);
+    objects_.forgetPeer(client);
     logger().info("client {} {}", printable(client), why);
 }
 
 void SchedulerCore::workerGone(const Identity& worker, std::string_view why) {
     workers_.remove(worker);
+    pool_.remove(worker);
+    tasks_.onWorkerGone(worker);
+    objects_.forgetPeer(worker);
     logger().info("worker {} {}", printable(worker), why);
+}
+
+void SchedulerCore::taskFinished(const TaskRecord& record, const TaskResult& result, const Buffer* frame,
+                                 std::uint32_t frameEndpoint) {
+    if (!record.graph.empty()) return graphs_.onNodeFinished(record, result);
+    deliver(record.client, result, frame, frameEndpoint);
+}
+
+void SchedulerCore::deliver(const Identity& client, const TaskResult& result, const Buffer* frame,
+                            std::uint32_t frameEndpoint) {
+    const auto* peer = clients_.find(client);
+    if (peer == nullptr) return;  // the client left; nobody to tell
+    if (frame != nullptr && !frame->empty()) {
+        outbox_.forward(peer->address, frameEndpoint, result, *frame);
+    } else {
+        outbox_.send(peer->address, result);
+    }
 }
 
 }  // namespace plexus::detail

@@ -4,8 +4,12 @@
 #include <cstdint>
 
 #include "plexus/messages.h"
+#include "scheduler/graph_manager.h"
+#include "scheduler/object_manager.h"
 #include "scheduler/outbox.h"
 #include "scheduler/peer_registry.h"
+#include "scheduler/task_manager.h"
+#include "scheduler/worker_pool.h"
 
 namespace plexus::detail {
 
@@ -21,10 +25,10 @@ struct SchedulerSettings {
 /// out through the Outbox. So it runs single-threaded on the event loop, and tests drive it with
 /// a fake clock.
 ///
-/// Peers are known by identity. A peer becomes a client or a worker with its first heartbeat;
-/// messages only the other role sends are refused with a logged reason, and so are messages a
-/// scheduler never receives.
-class SchedulerCore {
+/// Peers are known by identity. A peer becomes a client or a worker with its first heartbeat (or
+/// first message only its role sends); messages only the other role sends are refused with a
+/// logged reason, and so are messages a scheduler never receives.
+class SchedulerCore final : private TaskListener {
 public:
     SchedulerCore(const SchedulerSettings& settings, Outbox& outbox);
 
@@ -35,6 +39,10 @@ public:
 
     const PeerRegistry& clients() const { return clients_; }
     const PeerRegistry& workers() const { return workers_; }
+    const ObjectManager& objects() const { return objects_; }
+    const TaskManager& tasks() const { return tasks_; }
+    const GraphManager& graphs() const { return graphs_; }
+    const WorkerPool& pool() const { return pool_; }
     /// Messages refused because they were not valid from their sender.
     std::uint64_t refusedMessages() const { return refused_; }
     bool shuttingDown() const { return shuttingDown_; }
@@ -42,16 +50,28 @@ public:
 private:
     void onClientHeartbeat(const PeerAddress& from, Clock::time_point now);
     void onWorkerHeartbeat(const PeerAddress& from, Clock::time_point now);
+    void onObjectInstruction(const PeerAddress& from, ObjectInstruction instruction);
+    void onTaskCancel(const PeerAddress& from, const TaskCancel& cancel);
     void onDisconnectRequest(const PeerAddress& from, const DisconnectRequest& request);
     void onClientDisconnect(const PeerAddress& from, const ClientDisconnect& request);
+    void registerWorker(const PeerAddress& from, Clock::time_point now);
     void clientGone(const Identity& client, std::string_view why);
     void workerGone(const Identity& worker, std::string_view why);
     void refuse(const PeerAddress& from, MessageKind kind, std::string_view why);
+    void deliver(const Identity& client, const TaskResult& result, const Buffer* frame, std::uint32_t frameEndpoint);
+
+    // TaskListener
+    void taskFinished(const TaskRecord& record, const TaskResult& result, const Buffer* frame,
+                      std::uint32_t frameEndpoint) override;
 
     SchedulerSettings settings_;
     Outbox& outbox_;
     PeerRegistry clients_;
     PeerRegistry workers_;
+    WorkerPool pool_;
+    ObjectManager objects_;
+    TaskManager tasks_;
+    GraphManager graphs_;
     std::uint64_t refused_ = 0;
     bool shuttingDown_ = false;
 };

@@ -1,0 +1,251 @@
+#include "scheduler/task_manager.h"
+
+#include <algorithm>
+
+#include "plexus/log.h"
+
+namespace plexus::detail {
+
+TaskManager::TaskManager(Outbox& outbox, WorkerPool& workers, TaskListener& listener)
+    : outbox_(outbox), workers_(workers), listener_(listener) {}
+
+void TaskManager::submit(const Identity& client, Task task, Buffer frame, std::uint32_t frameEndpoint, Bytes graph) {
+    const Bytes taskId = task.taskId;
+    auto [it, inserted] = tasks_.try_emplace(taskId);
+    if (!inserted) {
+        logger().warn("client {} submitted task {} twice; the second copy is ignored", printable(client), toHex(taskId));
+        return;
+    }
+    TaskRecord& record = it->second;
+    record.key = routingKeyOf(task.funcObjectId);
+    record.task = std::move(task);
+    record.frame = std::move(frame);
+    record.frameEndpoint = frameEndpoint;
+    record.client = client;
+    record.graph = std::move(graph);
+    byClient_[client].insert(taskId);
+    if (auto* worker = workers_.pick(record.key)) {
+        record.sequence = nextSequence_++;
+        assign(record, *worker);
+    } else {
+        enqueue(record, false);
+    }
+}
+
+void TaskManager::enqueue(TaskRecord& record, bool front) {
+    record.state = TaskRecord::State::queued;
+    record.worker.clear();
+    record.sequence = nextSequence_++;
+    auto& queue = queues_[record.key];
+    if (front) {
+        queue.emplace_front(record.sequence, record.task.taskId);
+    } else {
+        queue.emplace_back(record.sequence, record.task.taskId);
+    }
+}
+
+void TaskManager::assign(TaskRecord& record, WorkerPool::Worker& worker) {
+    record.state = TaskRecord::State::assigned;
+    record.worker = worker.address.peer;
+    ++worker.outstanding;
+    byWorker_[record.worker].insert(record.task.taskId);
+    if (!record.frame.empty()) {
+        outbox_.forward(worker.address, record.frameEndpoint, record.task, record.frame);
+    } else {
+        outbox_.send(worker.address, record.task);
+    }
+}
+
+TaskRecord* TaskManager::popQueued(const RoutingKey& key) {
+    auto q = queues_.find(key);
+    if (q == queues_.end()) return nullptr;
+    auto& queue = q->second;
+    while (!queue.empty()) {
+        auto [sequence, taskId] = std::move(queue.front());
+        queue.pop_front();
+        auto it = tasks_.find(taskId);
+        if (it != tasks_.end() && it->second.state == TaskRecord::State::queued && it->second.sequence == sequence) {
+            if (queue.empty()) queues_.erase(q);
+            return &it->second;
+        }
+    }
+    queues_.erase(q);
+    return nullptr;
+}
+
+std::deque<std::pair<std::uint64_t, Bytes>>* TaskManager::oldestQueueFor(const WorkerPool::Worker& worker) {
+    // The queue (among those this worker can serve) whose head was queued first. Stale heads
+    // are dropped first so the comparison sees live tasks.
+    std::deque<std::pair<std::uint64_t, Bytes>>* best = nullptr;
+    auto consider = [&](const RoutingKey& key) {
+        auto q = queues_.find(key);
+        if (q == queues_.end()) return;
+        auto& queue = q->second;
+        while (!queue.empty()) {
+            auto it = tasks_.find(queue.front().second);
+            if (it != tasks_.end() && it->second.state == TaskRecord::State::queued &&
+                it->second.sequence == queue.front().first) {
+                break;
+            }
+            queue.pop_front();
+        }
+        if (!queue.empty() && (best == nullptr || queue.front().first < best->front().first)) best = &queue;
+    };
+    if (!worker.native) {
+        consider(RoutingKey());
+    } else {
+        for (const auto& function : worker.functions) consider(function);
+    }
+    return best;
+}
+
+void TaskManager::dispatchTo(const Identity& workerId) {
+    auto* worker = workers_.find(workerId);
+    if (worker == nullptr) return;
+    while (worker->outstanding < worker->capacity) {
+        auto* queue = oldestQueueFor(*worker);
+        if (queue == nullptr) return;
+        auto [sequence, taskId] = std::move(queue->front());
+        queue->pop_front();
+        assign(tasks_.at(taskId), *worker);
+    }
+}
+
+void TaskManager::releaseWorkerSlot(TaskRecord& record) {
+    if (record.worker.empty()) return;
+    if (auto* worker = workers_.find(record.worker); worker != nullptr && worker->outstanding > 0) {
+        --worker->outstanding;
+    }
+    if (auto it = byWorker_.find(record.worker); it != byWorker_.end()) {
+        it->second.erase(record.task.taskId);
+        if (it->second.empty()) byWorker_.erase(it);
+    }
+}
+
+void TaskManager::onResult(const PeerAddress& worker, TaskResult result, const Buffer& frame,
+                           std::uint32_t frameEndpoint) {
+    auto it = tasks_.find(result.taskId);
+    if (it == tasks_.end() || it->second.state == TaskRecord::State::queued || it->second.worker != worker.peer) {
+        // Not (or no longer) this worker's task: e.g. a worker that was presumed dead and whose
+        // task already went elsewhere. Delivering it would finish the task twice.
+        logger().debug("dropped a stale result for task {} from {}", toHex(result.taskId), printable(worker.peer));
+        return;
+    }
+    TaskRecord& record = it->second;
+    const bool wasCanceling = record.state == TaskRecord::State::canceling;
+    releaseWorkerSlot(record);
+    const bool givenBack = result.status == TaskStatus::canceled || result.status == TaskStatus::notFound;
+    if (givenBack && !wasCanceling && !record.clientGone) {
+        // The worker gave up a task nobody cancelled (Scaler's balancing path, or a worker that
+        // lost it): run it elsewhere.
+        enqueue(record, true);
+        if (auto* w = workers_.pick(record.key)) {
+            record.sequence = nextSequence_++;
+            assign(record, *w);
+        }
+    } else {
+        finish(result.taskId, result, &frame, frameEndpoint);
+    }
+    dispatchTo(worker.peer);
+}
+
+void TaskManager::finish(const Bytes& taskId, const TaskResult& result, const Buffer* frame,
+                         std::uint32_t frameEndpoint) {
+    auto it = tasks_.find(taskId);
+    if (it == tasks_.end()) return;
+    TaskRecord record = std::move(it->second);
+    tasks_.erase(it);
+    if (auto c = byClient_.find(record.client); c != byClient_.end()) {
+        c->second.erase(taskId);
+        if (c->second.empty()) byClient_.erase(c);
+    }
+    if (!record.clientGone) listener_.taskFinished(record, result, frame, frameEndpoint);
+}
+
+void TaskManager::cancel(const Identity& client, const TaskCancel& request) {
+    auto it = tasks_.find(request.taskId);
+    if (it == tasks_.end() || it->second.client != client) {
+        // Unknown (already finished, or never submitted): say so; clients ignore results for
+        // tasks they no longer track.
+        TaskResult notFound{request.taskId, TaskStatus::notFound, {}, {}};
+        TaskRecord record;
+        record.client = client;
+        record.task.taskId = request.taskId;
+        listener_.taskFinished(record, notFound, nullptr, 0);
+        return;
+    }
+    TaskRecord& record = it->second;
+    switch (record.state) {
+        case TaskRecord::State::queued:
+            finish(request.taskId, TaskResult{request.taskId, TaskStatus::canceled, {}, {}}, nullptr, 0);
+            return;
+        case TaskRecord::State::assigned:
+            record.state = TaskRecord::State::canceling;
+            if (auto* worker = workers_.find(record.worker)) outbox_.send(worker->address, request);
+            return;
+        case TaskRecord::State::canceling: return;
+    }
+}
+
+void TaskManager::abandon(const Bytes& taskId) {
+    auto it = tasks_.find(taskId);
+    if (it == tasks_.end()) return;
+    TaskRecord& record = it->second;
+    record.clientGone = true;
+    if (record.state == TaskRecord::State::queued) {
+        finish(taskId, TaskResult{taskId, TaskStatus::canceled, {}, {}}, nullptr, 0);
+    } else if (record.state == TaskRecord::State::assigned) {
+        // Kept until the worker answers, so its slot stays counted; the answer is dropped.
+        record.state = TaskRecord::State::canceling;
+        if (auto* worker = workers_.find(record.worker)) outbox_.send(worker->address, TaskCancel{taskId, false, false});
+    }
+}
+
+void TaskManager::onWorkerGone(const Identity& workerId) {
+    auto it = byWorker_.find(workerId);
+    if (it == byWorker_.end()) return;
+    // Re-queue in submission order, each to the front, so the oldest ends up first.
+    std::vector<TaskRecord*> lost;
+    for (const auto& taskId : it->second) lost.push_back(&tasks_.at(taskId));
+    byWorker_.erase(it);
+    std::sort(lost.begin(), lost.end(), [](auto* a, auto* b) { return a->sequence > b->sequence; });
+    std::vector<Bytes> ended;
+    for (auto* record : lost) {
+        record->worker.clear();
+        if (record->state == TaskRecord::State::canceling) {
+            ended.push_back(record->task.taskId);  // cancelled and its worker is gone: done
+        } else {
+            enqueue(*record, true);
+        }
+    }
+    for (const auto& taskId : ended) finish(taskId, TaskResult{taskId, TaskStatus::canceled, {}, {}}, nullptr, 0);
+    // The queue heads may now run on other workers with room.
+    for (const auto& [identity, worker] : workers_.workers()) {
+        if (identity != workerId) dispatchTo(identity);
+    }
+}
+
+void TaskManager::onClientGone(const Identity& client) {
+    auto it = byClient_.find(client);
+    if (it == byClient_.end()) return;
+    const std::vector<Bytes> ids(it->second.begin(), it->second.end());
+    for (const auto& taskId : ids) abandon(taskId);
+}
+
+const TaskRecord* TaskManager::find(const Bytes& taskId) const {
+    auto it = tasks_.find(taskId);
+    return it == tasks_.end() ? nullptr : &it->second;
+}
+
+std::size_t TaskManager::queuedCount() const {
+    std::size_t n = 0;
+    for (const auto& [id, record] : tasks_) n += record.state == TaskRecord::State::queued;
+    return n;
+}
+
+std::size_t TaskManager::tasksOf(const Identity& client) const {
+    auto it = byClient_.find(client);
+    return it == byClient_.end() ? 0 : it->second.size();
+}
+
+}  // namespace plexus::detail
