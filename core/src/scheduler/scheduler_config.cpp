@@ -5,7 +5,7 @@
 namespace plexus::detail {
 
 void checkConfigRoot(const ConfigNode& root) {
-    root.allowOnly({"scheduler", "worker", "cluster"});
+    root.allowOnly({"scheduler", "worker", "client", "cluster"});
 }
 
 std::filesystem::path resolveConfigPath(const ConfigNode& node, const std::string& path) {
