@@ -22,6 +22,13 @@ int main(int argc, char** argv) {
                                  "Write the bound addresses (one per line) to this file once listening");
     schedulerCommand->add_option("--log-level", scheduler.logLevel, "Override the configured log level");
 
+    plexus::detail::WorkerOptions worker;
+    auto* workerCommand = app.add_subcommand("worker", "Run a worker from the 'worker' section of a config");
+    workerCommand->add_option("-c,--config", worker.configFile, "YAML configuration file")->required();
+    workerCommand->add_option("--log-level", worker.logLevel, "Override the configured log level");
+    workerCommand->add_option("--scheduler-address", worker.schedulerAddress,
+                              "Connect to this address instead of the configured one");
+
     plexus::detail::PluginsOptions plugins;
     auto* pluginsCommand = app.add_subcommand("plugins", "List the plugins on the search path");
     pluginsCommand->add_option("--plugin-dir", plugins.pluginDir, "Search this folder first");
@@ -29,6 +36,7 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
 
     if (schedulerCommand->parsed()) return plexus::detail::runScheduler(scheduler);
+    if (workerCommand->parsed()) return plexus::detail::runWorker(worker);
     if (pluginsCommand->parsed()) return plexus::detail::listPlugins(plugins);
     return EXIT_FAILURE;
 }

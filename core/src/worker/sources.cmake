@@ -1,2 +1,7 @@
 # Worker runtime sources, compiled into plexus_core. Paths relative to core/.
-set(PLEXUS_WORKER_SOURCES)
+set(PLEXUS_WORKER_SOURCES
+    src/worker/worker_config.cpp
+    src/worker/task_libraries.cpp
+    src/worker/executor_pool.cpp
+    src/worker/worker_core.cpp
+    src/worker/worker.cpp)

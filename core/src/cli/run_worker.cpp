@@ -1,0 +1,51 @@
+#include <cstdlib>
+#include <optional>
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/signals.h"
+#include "plexus/log.h"
+#include "worker/worker.h"
+
+namespace plexus::detail {
+
+int runWorker(const WorkerOptions& options) {
+    WorkerConfig config;
+    try {
+        std::optional<std::string> schedulerAddress;
+        if (!options.schedulerAddress.empty()) schedulerAddress = options.schedulerAddress;
+        config = parseWorkerConfig(loadConfigFile(options.configFile), schedulerAddress);
+    } catch (const ConfigError& e) {
+        logger().error("{}", e.what());
+        return EXIT_FAILURE;
+    }
+    if (!setLogLevel(options.logLevel.empty() ? config.logLevel : options.logLevel)) {
+        logger().error("unknown log level '{}'", options.logLevel);
+        return EXIT_FAILURE;
+    }
+
+    // The worker starts no thread before start(), so the watcher, constructed first, blocks the
+    // signals in every thread the worker creates.
+    Worker worker(std::move(config));
+    SignalWatcher signals([&worker](int signal) {
+        logger().info("signal {} received; leaving", signal);
+        worker.leave();
+    });
+    auto started = worker.start();
+    if (!started) {
+        logger().error("{}", started.error().message);
+        return EXIT_FAILURE;
+    }
+    const int exitCode = worker.run();
+    if (worker.tasksStillRunning()) {
+        // Task code cannot be interrupted, and the scheduler has re-queued those tasks already:
+        // end the process rather than wait for them (destructors would join the executors).
+        logger().warn("exiting with task code still running");
+        logger().flush();
+        std::_Exit(exitCode);
+    }
+    logger().info("worker stopped");
+    return exitCode;
+}
+
+}  // namespace plexus::detail

@@ -1,0 +1,113 @@
+#include "worker/worker.h"
+
+#include <cstdlib>
+
+#include "plexus/log.h"
+
+namespace plexus::detail {
+
+Worker::Worker(WorkerConfig config)
+    : config_(std::move(config)),
+      registry_(pluginSearchPath(config_.pluginDir)),
+      identity_(config_.name.empty() ? makeIdentity("Worker")
+                                     : config_.name + "|" + makeIdentity("Worker")) {}
+
+Worker::~Worker() {
+    endpoint_.reset();   // joins the I/O thread while the loop and the core still exist
+    executors_.reset();  // waits for running task code (runWorker exits before that if any)
+}
+
+Result<void> Worker::start() {
+    for (const auto& file : config_.taskLibraries) {
+        auto loaded = libraries_.load(file);
+        if (!loaded) return loaded;
+    }
+    if (libraries_.size() == 0) {
+        logger().warn("the task libraries register no function; this worker can run nothing");
+    }
+    auto endpoint = Endpoint::create(0, config_.scheduler, registry_, identity_,
+                                     config_.maxFrameBytes, loop_, *this);
+    if (!endpoint) return tl::unexpected(endpoint.error());
+    endpoint_ = std::move(*endpoint);
+
+    WorkerSettings settings;
+    settings.identity = identity_;
+    settings.executors = config_.executors;
+    settings.deathTimeout = config_.deathTimeout;
+    core_ =
+        std::make_unique<WorkerCore>(std::move(settings), libraries_, *this, WorkerClock::now());
+    executors_ = std::make_unique<ExecutorPool>(config_.executors);
+
+    auto peer = endpoint_->connect();
+    if (!peer) return tl::unexpected(peer.error());
+    scheduler_ = std::move(*peer);
+    loop_.every(config_.heartbeatInterval, [this] { core_->onTick(WorkerClock::now()); });
+    logger().info(
+        "worker {} connecting to {} (transport {}, codec {}) with {} executor(s), {} function(s)",
+        printable(identity_), config_.scheduler.address, config_.scheduler.transport,
+        config_.scheduler.codec, config_.executors, libraries_.size());
+    return {};
+}
+
+int Worker::run() {
+    loop_.run();
+    // Close the link now: nothing more will be sent, and the scheduler should see us go at once.
+    endpoint_.reset();
+    return exitCode_.value_or(EXIT_SUCCESS);
+}
+
+void Worker::leave() {
+    loop_.post([this] {
+        if (core_) core_->leave(EXIT_SUCCESS, "signal");
+    });
+}
+
+bool Worker::tasksStillRunning() const {
+    return executors_ && executors_->busy() > 0;
+}
+
+void Worker::onPeerConnected(std::uint32_t, const PeerId& peer) {
+    logger().info("link to the scheduler {} up", printable(peer));
+    core_->onLinkUp(WorkerClock::now());
+}
+
+void Worker::onPeerDisconnected(std::uint32_t, const PeerId& peer, const Error& reason) {
+    if (core_->leaving()) {
+        logger().debug("link to the scheduler {} closed: {}", printable(peer), reason.describe());
+    } else {
+        logger().warn("link to the scheduler {} down: {}", printable(peer), reason.describe());
+    }
+    core_->onLinkDown();
+}
+
+void Worker::onMessage(std::uint32_t, const PeerId&, Message message, Buffer) {
+    core_->onMessage(std::move(message), WorkerClock::now());
+}
+
+void Worker::send(const Message& message) {
+    endpoint_->send(scheduler_, message);
+}
+
+void Worker::execute(TaskJob job) {
+    // std::function needs a copyable callable and a TaskJob holds move-only Buffers.
+    auto shared = std::make_shared<TaskJob>(std::move(job));
+    executors_->submit([this, shared]() mutable {
+        TaskOutcome outcome = runTaskJob(*shared);
+        Bytes taskId = std::move(shared->taskId);
+        shared.reset();  // release the argument bytes before reporting
+        loop_.post([this, taskId = std::move(taskId), outcome = std::move(outcome)]() mutable {
+            core_->onTaskFinished(taskId, std::move(outcome));
+        });
+    });
+}
+
+void Worker::exit(int exitCode, std::chrono::milliseconds grace) {
+    if (!exitCode_) exitCode_ = exitCode;
+    if (grace.count() <= 0) {
+        loop_.stop();
+        return;
+    }
+    loop_.every(grace, [this] { loop_.stop(); });
+}
+
+}  // namespace plexus::detail

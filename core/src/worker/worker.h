@@ -1,0 +1,76 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+
+#include "plexus/plugin_registry.h"
+#include "runtime/endpoint.h"
+#include "runtime/event_loop.h"
+#include "worker/executor_pool.h"
+#include "worker/task_libraries.h"
+#include "worker/worker_config.h"
+#include "worker/worker_core.h"
+
+namespace plexus::detail {
+
+/// The worker process: task libraries, plugins, one endpoint to the scheduler, the event loop
+/// and the executors around a WorkerCore.
+///
+/// Threads:
+/// - run() makes the calling thread the event loop thread; WorkerCore and every EndpointListener
+///   and WorkerOutbox method below run there.
+/// - the transport's I/O thread decodes frames and posts them to the loop (Endpoint);
+/// - `executors` threads run task code and post each outcome back to the loop;
+/// - leave() may be called from any thread (the signal watcher's).
+class Worker final : public EndpointListener, public WorkerOutbox {
+  public:
+    explicit Worker(WorkerConfig config);
+    ~Worker() override;
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+
+    /// Loads the task libraries and plugins, starts the executors and connects to the scheduler
+    /// (the link comes up in the background). Call once, before run().
+    Result<void> start();
+    /// Runs the event loop until the worker leaves; closes the link to the scheduler; returns the
+    /// exit code.
+    int run();
+    /// Leaves the cluster gracefully (DisconnectRequest, short flush, exit 0). Thread-safe.
+    void leave();
+    /// Task code still running on an executor (it cannot be interrupted). Call after run().
+    bool tasksStillRunning() const;
+    const Identity& identity() const { return identity_; }
+
+    // EndpointListener (loop thread)
+    void onPeerConnected(std::uint32_t endpoint, const PeerId& peer) override;
+    void onPeerDisconnected(std::uint32_t endpoint, const PeerId& peer,
+                            const Error& reason) override;
+    void onMessage(std::uint32_t endpoint, const PeerId& peer, Message message,
+                   Buffer frame) override;
+
+    // WorkerOutbox (loop thread)
+    void send(const Message& message) override;
+    void execute(TaskJob job) override;
+    void exit(int exitCode, std::chrono::milliseconds grace) override;
+
+  private:
+    const WorkerConfig config_;
+    // Declaration order is the reverse of destruction order, and it matters:
+    // - the plugin registry and the task libraries outlive everything that runs their code
+    //   (transport, codec, task functions);
+    // - the loop outlives the endpoint and the executors, which post to it;
+    // - the executors are joined before the core whose results they post, and the endpoint
+    //   (its I/O thread) is closed first of all.
+    PluginRegistry registry_;
+    TaskLibraries libraries_;
+    EventLoop loop_;
+    Identity identity_;
+    std::unique_ptr<WorkerCore> core_;
+    std::unique_ptr<ExecutorPool> executors_;
+    std::unique_ptr<Endpoint> endpoint_;
+    PeerId scheduler_;
+    std::optional<int> exitCode_;  // loop thread: set once the worker decided to end
+};
+
+}  // namespace plexus::detail
