@@ -14,6 +14,7 @@ std::string_view messageKindName(MessageKind kind) noexcept {
         "stateObject",    "stateBalanceAdvice",  "stateScheduler",
         "stateWorker",    "stateTask",           "stateGraphTask",
         "clientDisconnect", "clientShutdownResponse", "processorInitialized",
+        "workerCapabilities",
     };
     const auto index = static_cast<std::size_t>(kind);
     return index < kNames.size() ? kNames[index] : std::string_view("unknown");

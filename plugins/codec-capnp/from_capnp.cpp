@@ -285,6 +285,11 @@ Message fromWire(wire::Message::Reader root, const Buffer& storage) {
             return ClientShutdownResponse{root.getClientShutdownResponse().getAccepted()};
         case Which::PROCESSOR_INITIALIZED:
             return ProcessorInitialized{};
+        case Which::WORKER_CAPABILITIES: {
+            const auto in = root.getWorkerCapabilities();
+            return WorkerCapabilities{dataList(in.getFunctions()), in.getExecutors(),
+                                      in.getProtocolVersion()};
+        }
     }
     refuse(fmt::format("unknown message type {}", tag));  // unreachable: tag checked above
 }

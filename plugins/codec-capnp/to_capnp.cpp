@@ -367,6 +367,14 @@ void writeVariant(const ProcessorInitialized&, wire::Message::Builder root, std:
     root.initProcessorInitialized();
 }
 
+void writeVariant(const WorkerCapabilities& value, wire::Message::Builder root, std::size_t) {
+    auto out = root.initWorkerCapabilities();
+    writeDataList(value.functions, "workerCapabilities.functions",
+                  [&](unsigned n) { return out.initFunctions(n); });
+    out.setExecutors(value.executors);
+    out.setProtocolVersion(value.protocolVersion);
+}
+
 std::size_t wordsFor(std::size_t bytes) {
     return (bytes + 7) / 8;
 }

@@ -265,6 +265,11 @@ class Describer {
         number("clientShutdownResponse.accepted", m.accepted);
     }
     void operator()(const ProcessorInitialized&) { field("processorInitialized", "{}"); }
+    void operator()(const WorkerCapabilities& m) {
+        bytesList("workerCapabilities.functions", m.functions);
+        number("workerCapabilities.executors", m.executors);
+        number("workerCapabilities.protocolVersion", m.protocolVersion);
+    }
 
   private:
     std::string out_;
@@ -368,6 +373,7 @@ std::vector<Message> sampleMessages() {
     out.emplace_back(ClientDisconnect{DisconnectType::shutdown});
     out.emplace_back(ClientShutdownResponse{true});
     out.emplace_back(ProcessorInitialized{});
+    out.emplace_back(WorkerCapabilities{{binary("pi.sample"), binary("word.count")}, 4, 1});
     return out;
 }
 

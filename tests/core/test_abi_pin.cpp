@@ -36,6 +36,7 @@ struct PinnedAbi {
 // failing test prints. Never edit an existing line: that would hide an ABI change.
 constexpr PinnedAbi kPinnedAbis[] = {
     {1, 0, 0xf4c856af81e6c700ull},
+    {2, 0, 0x93a253ed54370deeull},  // Message gained workerCapabilities (ordinal 24)
 };
 
 // The headers that make up the plugin ABI, as plugin_abi.h lists them, plus identity.h, which

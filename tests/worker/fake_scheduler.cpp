@@ -82,9 +82,7 @@ std::vector<Message> FakeScheduler::background() const {
 namespace {
 // Kinds a worker sends every heartbeat round; the per-test queue would drown in them.
 bool isBackground(MessageKind kind) {
-    // Ordinal 24 is the first plexus extension, WorkerCapabilities, sent before every heartbeat.
-    // TODO(lead): name MessageKind::workerCapabilities here once messages.h has it.
-    return kind == MessageKind::workerHeartbeat || static_cast<std::uint16_t>(kind) == 24;
+    return kind == MessageKind::workerHeartbeat || kind == MessageKind::workerCapabilities;
 }
 }  // namespace
 

@@ -138,10 +138,9 @@ TEST(WorkerProcess, HeartbeatsArePingPong) {
     scheduler.setAutoEcho(true);
     scheduler.send(WorkerHeartbeatEcho{});
     ASSERT_TRUE(scheduler.waitForHeartbeats(4)) << worker.process().output();
-    // TODO(lead): once WorkerCapabilities exists, check that it precedes every heartbeat and lists
-    // the maths library's functions:
-    //   for (auto kind : scheduler.kindsBeforeHeartbeats()) EXPECT_EQ(kind,
-    //   MessageKind::workerCapabilities);
+    const auto kinds = scheduler.kindsBeforeHeartbeats();
+    ASSERT_GE(kinds.size(), 4u);
+    for (const auto& kind : kinds) EXPECT_EQ(kind, MessageKind::workerCapabilities);
     EXPECT_TRUE(worker.process().running());
 }
 

@@ -254,6 +254,17 @@ struct ClientShutdownResponse {
 
 struct ProcessorInitialized {};
 
+// ---- plexus extensions (ordinals 24 and up; see docs/protocol.md) ----------------------------
+
+/// A plexus worker's announcement of what it can run, sent before every WorkerHeartbeat. Only
+/// plexus workers send it; the scheduler never sends it to anyone.
+struct WorkerCapabilities {
+    std::vector<Bytes> functions;  ///< names of the native functions this worker runs
+    std::uint32_t executors = 0;   ///< tasks it runs at once
+    std::uint32_t protocolVersion = 0;
+};
+inline constexpr std::uint32_t kPlexusProtocolVersion = 1;
+
 /// One message. The alternative index is the wire ordinal (see MessageKind).
 using Message = std::variant<Task,                    // 0
                              TaskCancel,              // 1
@@ -278,7 +289,8 @@ using Message = std::variant<Task,                    // 0
                              StateGraphTask,          // 20
                              ClientDisconnect,        // 21
                              ClientShutdownResponse,  // 22
-                             ProcessorInitialized>;   // 23
+                             ProcessorInitialized,    // 23
+                             WorkerCapabilities>;     // 24: plexus extension
 
 enum class MessageKind : std::uint16_t {
     task = 0,
@@ -305,6 +317,7 @@ enum class MessageKind : std::uint16_t {
     clientDisconnect = 21,
     clientShutdownResponse = 22,
     processorInitialized = 23,
+    workerCapabilities = 24,  // plexus extension
 };
 inline constexpr std::uint16_t kMessageKindCount = std::variant_size_v<Message>;
 

@@ -18,6 +18,7 @@ Sender allowedSender(MessageKind kind) {
         case MessageKind::clientDisconnect: return Sender::client;
         case MessageKind::taskResult:
         case MessageKind::workerHeartbeat:
+        case MessageKind::workerCapabilities:
         case MessageKind::disconnectRequest: return Sender::worker;
         case MessageKind::objectInstruction:
         case MessageKind::objectRequest: return Sender::either;
@@ -55,14 +56,13 @@ void SchedulerCore::onMessage(const PeerAddress& from, Message message, const Bu
     // A client's or worker's own messages make it known even before its next heartbeat (after a
     // scheduler restart, a peer's first message may be a task or a result).
     if (sender == Sender::client && kind != MessageKind::clientHeartbeat && !isClient) clients_.touch(from, now);
-    if (sender == Sender::worker && kind != MessageKind::workerHeartbeat && !isWorker &&
-        kind != MessageKind::disconnectRequest) {
-        registerWorker(from, now);
-    }
+    if (kind == MessageKind::taskResult && !isWorker) registerWorker(from, now);
 
     switch (kind) {
         case MessageKind::clientHeartbeat: return onClientHeartbeat(from, now);
         case MessageKind::workerHeartbeat: return onWorkerHeartbeat(from, now);
+        case MessageKind::workerCapabilities:
+            return onWorkerCapabilities(from, std::move(std::get<WorkerCapabilities>(message)), now);
         case MessageKind::task: {
             auto& task = std::get<Task>(message);
             if (task.source != from.peer) {
@@ -98,6 +98,16 @@ void SchedulerCore::onClientHeartbeat(const PeerAddress& from, Clock::time_point
 void SchedulerCore::onWorkerHeartbeat(const PeerAddress& from, Clock::time_point now) {
     registerWorker(from, now);
     outbox_.send(from, WorkerHeartbeatEcho{});
+}
+
+void SchedulerCore::onWorkerCapabilities(const PeerAddress& from, WorkerCapabilities capabilities,
+                                         Clock::time_point now) {
+    // Announce before any dispatch: a worker registered without its functions would count as a
+    // stock worker and could be handed a Python task.
+    const bool isNew = workers_.touch(from, now);
+    pool_.add(from);
+    if (isNew) logger().info("plexus worker {} connected ({} functions)", printable(from.peer), capabilities.functions.size());
+    if (pool_.announce(from.peer, std::move(capabilities.functions)) || isNew) tasks_.dispatchTo(from.peer);
 }
 
 void SchedulerCore::registerWorker(const PeerAddress& from, Clock::time_point now) {

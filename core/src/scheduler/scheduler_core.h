@@ -54,6 +54,7 @@ private:
     void onTaskCancel(const PeerAddress& from, const TaskCancel& cancel);
     void onDisconnectRequest(const PeerAddress& from, const DisconnectRequest& request);
     void onClientDisconnect(const PeerAddress& from, const ClientDisconnect& request);
+    void onWorkerCapabilities(const PeerAddress& from, WorkerCapabilities capabilities, Clock::time_point now);
     void registerWorker(const PeerAddress& from, Clock::time_point now);
     void clientGone(const Identity& client, std::string_view why);
     void workerGone(const Identity& worker, std::string_view why);

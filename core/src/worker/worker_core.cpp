@@ -113,9 +113,13 @@ void WorkerCore::onTick(WorkerClock::time_point now) {
 }
 
 void WorkerCore::sendHeartbeat(WorkerClock::time_point now) {
-    // TODO(lead): send WorkerCapabilities{functions = libraries_.names(), executors,
-    // protocolVersion = 1} here, before every WorkerHeartbeat, once messages.h has the extension
-    // message (ordinal 24).
+    // The announcement goes before every heartbeat, so a scheduler that restarted (and forgot
+    // this worker) learns its functions again before it could mistake it for a stock worker.
+    WorkerCapabilities capabilities;
+    for (auto& name : libraries_.names()) capabilities.functions.push_back(std::move(name));
+    capabilities.executors = settings_.executors;
+    capabilities.protocolVersion = kPlexusProtocolVersion;
+    outbox_.send(capabilities);
     WorkerHeartbeat heartbeat;
     heartbeat.queuedTasks = static_cast<std::uint32_t>(tasks_.size());
     heartbeat.latencyUS = latencyUS_;

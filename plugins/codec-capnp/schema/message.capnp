@@ -1,6 +1,7 @@
-# plexus's copy of Scaler 1.9.9's message.capnp: the root `Message` and its 24 variants. Same
-# wire layout as Scaler 1.9.9 (union tags 0-23 equal plexus::MessageKind); only the file ID and
-# the C++ namespace differ. See common.capnp.
+# plexus's copy of Scaler 1.9.9's message.capnp: the root `Message` and its 24 variants, plus
+# plexus's extensions at new ordinals (24 and up). Same wire layout as Scaler 1.9.9 for tags
+# 0-23 (union tags equal plexus::MessageKind); only the file ID and the C++ namespace differ.
+# See common.capnp.
 @0x920ed9ba4ec4b825;
 
 using Cxx = import "/capnp/c++.capnp";
@@ -35,6 +36,9 @@ struct Message {
         clientDisconnect @21 :ClientDisconnect;
         clientShutdownResponse @22 :ClientShutdownResponse;
         processorInitialized @23 :ProcessorInitialized;
+
+        # plexus extensions: never sent to a stock Scaler peer (see docs/protocol.md).
+        workerCapabilities @24 :WorkerCapabilities;
     }
 }
 
@@ -199,3 +203,9 @@ struct ClientShutdownResponse {
 }
 
 struct ProcessorInitialized {}
+
+struct WorkerCapabilities {
+    functions @0 :List(Data);
+    executors @1 :UInt32;
+    protocolVersion @2 :UInt32;
+}
