@@ -49,6 +49,13 @@ void AcceptedLinks::closeAll(const Error& reason) {
     links_.clear();
 }
 
+bool AcceptedLinks::hasPendingWrites() const {
+    for (const auto& [peer, connection] : links_) {
+        if (connection->isOpen() && connection->hasPendingWrites()) return true;
+    }
+    return false;
+}
+
 void AcceptedLinks::onHandshake(Connection& connection) {
     const auto pending = handshaking_.find(&connection);
     if (pending == handshaking_.end()) return;

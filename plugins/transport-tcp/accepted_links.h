@@ -31,6 +31,8 @@ class AcceptedLinks final : public ConnectionEvents {
     bool disconnect(const PeerId& peer, const Error& reason);
     /// Closes every connection, handshaking or not.
     void closeAll(const Error& reason);
+    /// True while any established link still has frames to write.
+    bool hasPendingWrites() const;
 
     void onHandshake(Connection& connection) override;
     void onFrame(Connection& connection, Buffer frame) override;

@@ -34,6 +34,8 @@ class Connector final : public ConnectionEvents, public std::enable_shared_from_
     /// Stops for good: no more attempts, queued frames dropped, the live link (if any) closed
     /// and reported with onDisconnected(peer, reason).
     void close(const Error& reason);
+    /// True while the established connection still has frames to write.
+    bool hasPendingWrites() const { return up_ && connection_ && connection_->isOpen() && connection_->hasPendingWrites(); }
 
     void onHandshake(Connection& connection) override;
     void onFrame(Connection& connection, Buffer frame) override;

@@ -45,10 +45,35 @@ void TcpTransport::runLoop() noexcept {
     }
 }
 
+namespace {
+// How long a closing transport keeps writing what was queued before it (a scheduler's last
+// answers, a worker's DisconnectRequest). Long enough for loopback and LAN peers to take
+// megabytes; short enough that a stuck peer cannot hold a process's exit for long.
+constexpr std::chrono::milliseconds kShutdownLinger{2000};
+constexpr std::chrono::milliseconds kDrainPoll{2};
+}  // namespace
+
 void TcpTransport::shutdown() {
-    env_.stopping = true;
-    const Error reason{ErrorKind::Disconnected, "transport shutting down"};
+    flushSends();  // frames sent before destruction began go to their connections first
+    env_.stopping = true;  // from here on the handler is never called
     for (auto& listener : listeners_) listener->close();
+    awaitDrained(std::chrono::steady_clock::now() + kShutdownLinger);
+}
+
+void TcpTransport::awaitDrained(std::chrono::steady_clock::time_point deadline) {
+    bool pending = accepted_.hasPendingWrites();
+    for (const auto& [peer, connector] : connectors_) pending = pending || connector->hasPendingWrites();
+    if (!pending || std::chrono::steady_clock::now() >= deadline) {
+        if (pending) logger().warn("tcp: closing with frames still unsent after {} ms", kShutdownLinger.count());
+        closeEverything();
+        return;
+    }
+    drainTimer_.expires_after(kDrainPoll);
+    drainTimer_.async_wait([this, deadline](const boost::system::error_code&) { awaitDrained(deadline); });
+}
+
+void TcpTransport::closeEverything() {
+    const Error reason{ErrorKind::Disconnected, "transport shutting down"};
     for (auto& [peer, connector] : connectors_) connector->close(reason);
     accepted_.closeAll(reason);
     work_.reset();
@@ -109,7 +134,7 @@ void TcpTransport::flushSends() {
         flushing_.swap(sendQueue_);
     }
     for (auto& [peer, frame] : flushing_) {
-        if (env_.stopping) break;
+        if (env_.stopping) break;  // sends that race destruction are dropped
         if (const auto it = connectors_.find(peer); it != connectors_.end()) {
             it->second->send(std::move(frame));
         } else {

@@ -11,6 +11,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "accepted_links.h"
 #include "connector.h"
@@ -56,7 +57,9 @@ class TcpTransport final : public Transport {
     template <class Work>
     auto runOnIoThread(Work work) -> decltype(work());
     void flushSends();  // I/O thread
-    void shutdown();    // I/O thread
+    void shutdown();    // I/O thread: stop accepting, then drain, then close
+    void awaitDrained(std::chrono::steady_clock::time_point deadline);  // I/O thread
+    void closeEverything();  // I/O thread
     void runLoop() noexcept;
 
     boost::asio::io_context io_;
@@ -65,6 +68,7 @@ class TcpTransport final : public Transport {
     AcceptedLinks accepted_;  // I/O thread only, as are the two members below
     std::vector<std::unique_ptr<Listener>> listeners_;
     std::unordered_map<PeerId, std::shared_ptr<Connector>> connectors_;
+    boost::asio::steady_timer drainTimer_{io_};  // paces the drain at shutdown
 
     std::mutex sendMutex_;
     std::vector<std::pair<PeerId, Buffer>> sendQueue_;  // guarded by sendMutex_

@@ -497,3 +497,23 @@ TEST_P(TransportSuite, NoHandlerCallAfterDestruction) {
 }
 
 }  // namespace plexus::test
+
+namespace plexus::test {
+
+// A process that answers and exits at once (a scheduler acknowledging a shutdown, a worker saying
+// goodbye) must not lose what it sent just before its transport went away.
+TEST_P(TransportSuite, FramesSentJustBeforeDestructionAreDelivered) {
+    std::string address;
+    TestEndpoint server = makeServer(address);
+    ASSERT_TRUE(server.transport);
+    TestEndpoint client = makeConnectedClient(server, address);
+    ASSERT_TRUE(client.transport);
+    constexpr int kFrames = 200;
+    const std::string payload(64 * 1024, 'x');
+    for (int i = 0; i < kFrames; ++i) server.transport->send(client.identity, frameOf(payload));
+    server.transport.reset();  // destroyed with (most of) those frames still queued
+    EXPECT_TRUE(waitUntil([&] { return client.handler->frameCount(address) == kFrames; }))
+        << client.handler->frameCount(address) << " of " << kFrames << " frames arrived";
+}
+
+}  // namespace plexus::test
