@@ -68,7 +68,7 @@ void AcceptedLinks::onHandshake(Connection& connection) {
             Error{ErrorKind::Disconnected, "replaced by a newer link with the same identity"});
     }
     links_[peer] = link;
-    logger().info("tcp: accepted link {}", link->description());
+    logger().debug("tcp: accepted link {}", link->description());
     env_.notifyConnected(peer);
 }
 
@@ -82,7 +82,7 @@ void AcceptedLinks::onClosed(Connection& connection, const Error& reason) {
     if (it == links_.end() || it->second.get() != &connection) return;
     const PeerId peer = it->first;
     links_.erase(it);
-    logger().info("tcp: link {} down: {}", connection.description(), reason.describe());
+    logger().debug("tcp: link {} down: {}", connection.description(), reason.describe());
     env_.notifyDisconnected(peer, reason);
 }
 

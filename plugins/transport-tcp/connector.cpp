@@ -77,7 +77,7 @@ void Connector::onHandshake(Connection& connection) {
     if (&connection != connection_.get()) return;
     up_ = true;
     delay_ = env_.options.reconnectInitial;
-    logger().info("tcp: connected to {} (peer identity {})", peer_,
+    logger().debug("tcp: connected to {} (peer identity {})", peer_,
                   printable(connection.peerIdentity()));
     env_.notifyConnected(peer_);
     while (!waiting_.empty() && connection.isOpen()) {
@@ -99,7 +99,7 @@ void Connector::onClosed(Connection& connection, const Error& reason) {
     connection_.reset();
     const bool wasUp = std::exchange(up_, false);
     if (wasUp) {
-        logger().info("tcp: link to {} down: {}", peer_, reason.describe());
+        logger().debug("tcp: link to {} down: {}", peer_, reason.describe());
         env_.notifyDisconnected(peer_, reason);
     } else {
         logger().debug("tcp: connection to {} failed before its handshake: {}", peer_,

@@ -30,7 +30,11 @@ struct PluginInfo {
 std::string pluginFileName(PluginKind kind, std::string_view name);
 
 /// The search path, in order: `configPluginDir` (if given), each entry of $PLEXUS_PLUGIN_PATH
-/// (colon-separated), then the install path (<libdir>/plexus/plugins).
+/// (colon-separated), `plexus/plugins` beside libplexus-core.so (so an installation anywhere, and
+/// the build tree, find their own plugins), then the install path baked in at build time.
+/// The folder libplexus-core.so was loaded from (empty if unknown).
+std::filesystem::path coreLibraryDir();
+
 std::vector<std::filesystem::path> pluginSearchPath(
     const std::optional<std::filesystem::path>& configPluginDir);
 

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace plexus::detail {
 
@@ -19,6 +22,15 @@ struct WorkerOptions {
 };
 /// `plexus worker`: returns the process exit code.
 int runWorker(const WorkerOptions& options);
+
+struct ClusterOptions {
+    std::string configFile;
+    std::optional<std::uint32_t> workers;  ///< replaces cluster.workers when given
+    std::string logLevel;
+    std::vector<std::string> command;      ///< run against the cluster, then stop it
+};
+/// `plexus up`: returns the command's exit code, or the cluster's.
+int runCluster(const ClusterOptions& options);
 
 struct PluginsOptions {
     std::string pluginDir;

@@ -29,6 +29,15 @@ int main(int argc, char** argv) {
     workerCommand->add_option("--scheduler-address", worker.schedulerAddress,
                               "Connect to this address instead of the configured one");
 
+    plexus::detail::ClusterOptions cluster;
+    auto* upCommand = app.add_subcommand(
+        "up", "Run a scheduler and workers on this machine; with a command after --, run it against them and stop");
+    upCommand->add_option("-c,--config", cluster.configFile, "YAML configuration file")->required();
+    upCommand->add_option("-n,--workers", cluster.workers, "Number of workers (overrides cluster.workers)");
+    upCommand->add_option("--log-level", cluster.logLevel, "Log level for every process");
+    upCommand->add_option("command", cluster.command,
+                          "Command to run with PLEXUS_SCHEDULER_ADDRESS set (after --)");
+
     plexus::detail::PluginsOptions plugins;
     auto* pluginsCommand = app.add_subcommand("plugins", "List the plugins on the search path");
     pluginsCommand->add_option("--plugin-dir", plugins.pluginDir, "Search this folder first");
@@ -37,6 +46,7 @@ int main(int argc, char** argv) {
 
     if (schedulerCommand->parsed()) return plexus::detail::runScheduler(scheduler);
     if (workerCommand->parsed()) return plexus::detail::runWorker(worker);
+    if (upCommand->parsed()) return plexus::detail::runCluster(cluster);
     if (pluginsCommand->parsed()) return plexus::detail::listPlugins(plugins);
     return EXIT_FAILURE;
 }

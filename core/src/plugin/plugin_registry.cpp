@@ -105,6 +105,14 @@ std::string pluginFileName(PluginKind kind, std::string_view name) {
     return fmt::format("plexus_{}_{}.so", pluginKindName(kind), name);
 }
 
+std::filesystem::path coreLibraryDir() {
+    Dl_info info{};
+    if (::dladdr(reinterpret_cast<const void*>(&coreLibraryDir), &info) == 0 || info.dli_fname == nullptr) return {};
+    std::error_code ec;
+    const auto library = std::filesystem::canonical(info.dli_fname, ec);
+    return ec ? std::filesystem::path() : library.parent_path();
+}
+
 std::vector<std::filesystem::path> pluginSearchPath(const std::optional<std::filesystem::path>& configPluginDir) {
     std::vector<std::filesystem::path> path;
     if (configPluginDir) path.push_back(*configPluginDir);
@@ -114,6 +122,12 @@ std::vector<std::filesystem::path> pluginSearchPath(const std::optional<std::fil
         while (std::getline(entries, entry, ':')) {
             if (!entry.empty()) path.emplace_back(entry);
         }
+    }
+    // Relative to this library: <libdir>/plexus/plugins wherever plexus is installed (or in the
+    // build tree, which has the same layout), then the install path baked in at build time.
+    const std::filesystem::path besideCore = coreLibraryDir() / "plexus" / "plugins";
+    if (!besideCore.empty() && besideCore != std::filesystem::path(detail::kInstalledPluginDir)) {
+        path.push_back(besideCore);
     }
     path.emplace_back(detail::kInstalledPluginDir);
     return path;
