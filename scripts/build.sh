@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Configures (once) and builds plexus into ./build. Repeated runs rebuild only what changed;
+# ccache keeps recompiles cheap across clean clones on the same machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=${PLEXUS_BUILD_DIR:-build}
+if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+    cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
+fi
+cmake --build "$BUILD_DIR" -j "$(nproc)"
