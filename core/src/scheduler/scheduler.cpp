@@ -1,5 +1,7 @@
 #include "scheduler/scheduler.h"
 
+#include <future>
+
 #include "plexus/log.h"
 
 namespace plexus::detail {
@@ -50,6 +52,26 @@ Result<std::vector<std::string>> Scheduler::start() {
 void Scheduler::run() { loop_.run(); }
 
 void Scheduler::stop() { loop_.stop(); }
+
+SchedulerSnapshot Scheduler::snapshot() {
+    auto take = [this] {
+        SchedulerSnapshot s;
+        s.clients = core_.clients().size();
+        s.workers = core_.workers().size();
+        s.tasks = core_.tasks().size();
+        s.queuedTasks = core_.tasks().queuedCount();
+        s.graphs = core_.graphs().size();
+        s.objects = core_.objects().count();
+        s.objectBytes = core_.objects().totalBytes();
+        s.refusedMessages = core_.refusedMessages();
+        return s;
+    };
+    if (loop_.isLoopThread()) return take();
+    std::promise<SchedulerSnapshot> answer;
+    auto result = answer.get_future();
+    loop_.post([&answer, &take] { answer.set_value(take()); });
+    return result.get();
+}
 
 void Scheduler::onPeerConnected(std::uint32_t endpoint, const PeerId& peer) {
     logger().debug("{}: link from {} up", endpoints_[endpoint]->config().address, printable(peer));

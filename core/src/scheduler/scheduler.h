@@ -12,6 +12,18 @@
 
 namespace plexus::detail {
 
+/// Counts describing a scheduler at one moment (for monitoring and tests).
+struct SchedulerSnapshot {
+    std::size_t clients = 0;
+    std::size_t workers = 0;
+    std::size_t tasks = 0;  ///< held: queued, assigned or being cancelled
+    std::size_t queuedTasks = 0;
+    std::size_t graphs = 0;
+    std::size_t objects = 0;
+    std::size_t objectBytes = 0;
+    std::uint64_t refusedMessages = 0;
+};
+
 /// The scheduler process: plugins, endpoints and the event loop around a SchedulerCore.
 ///
 /// Threads: run() makes the calling thread the event loop; each endpoint's transport has its own
@@ -26,6 +38,9 @@ public:
     /// Runs the event loop until stop() or a cluster shutdown.
     void run();
     void stop();
+    /// The current counts. Thread-safe: from another thread it asks the loop and waits for the
+    /// answer (so run() must be running there).
+    SchedulerSnapshot snapshot();
 
     // EndpointListener (loop thread)
     void onPeerConnected(std::uint32_t endpoint, const PeerId& peer) override;

@@ -1,0 +1,51 @@
+#include "e2e/cluster_fixture.h"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+namespace plexus::test {
+
+InProcessScheduler::InProcessScheduler(const std::string& extraConfig) {
+    const std::string text = "scheduler:\n"
+                             "  endpoints:\n"
+                             "    - address: tcp://127.0.0.1:0\n"
+                             "  plugin_dir: " + buildPluginDir().string() + "\n" + extraConfig;
+    scheduler_ = std::make_unique<detail::Scheduler>(
+        detail::parseSchedulerConfig(parseConfigText(text, "in-process-scheduler.yaml")));
+    auto bound = scheduler_->start();
+    if (!bound) throw std::runtime_error(bound.error().describe());
+    address_ = bound->front();
+    thread_ = std::thread([this] { scheduler_->run(); });
+}
+
+InProcessScheduler::~InProcessScheduler() {
+    scheduler_->stop();
+    thread_.join();
+}
+
+WorkerProcesses::WorkerProcesses(const std::string& address, int count, int executors) {
+    const auto config = dir_.write("worker.yaml", "worker:\n"
+                                                  "  task_libraries: [" + std::string(PLEXUS_E2E_TASKS) + "]\n"
+                                                  "  executors: " + std::to_string(executors) + "\n"
+                                                  "  heartbeat_interval_seconds: 0.5\n"
+                                                  "  log_level: warn\n");
+    for (int i = 0; i < count; ++i) {
+        workers_.push_back(std::make_unique<ChildProcess>(
+            plexusBinary(),
+            std::vector<std::string>{"worker", "--config", config.string(), "--scheduler-address", address}));
+    }
+}
+
+std::unique_ptr<Client> connectClient(const std::string& address) {
+    ClientOptions options;
+    options.address = address;
+    auto client = Client::connect(options);
+    if (!client) {
+        ADD_FAILURE() << "cannot connect: " << client.error().describe();
+        return nullptr;
+    }
+    return std::move(*client);
+}
+
+}  // namespace plexus::test
