@@ -11,27 +11,12 @@
 
 #include "plexus/log.h"
 #include "plugin/install_paths.h"
+#include "plugin/shared_library.h"
 
 namespace plexus {
 namespace {
 
 namespace dll = boost::dll;
-
-// Why dlopen() refuses `path`. Boost.DLL reports every load failure as "bad file descriptor"
-// and clears dlerror(), so on failure (only) the load is repeated here to read the loader's own
-// reason ("invalid ELF header", "undefined symbol: ...").
-std::string loadFailureReason(const std::filesystem::path& path) {
-    void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (handle != nullptr) {
-        ::dlclose(handle);
-        return "unknown error";
-    }
-    const char* error = ::dlerror();
-    std::string reason = error != nullptr ? error : "unknown error";
-    // dlerror() usually starts with the path itself; say it once.
-    if (const std::string prefix = path.string() + ": "; reason.rfind(prefix, 0) == 0) reason.erase(0, prefix.size());
-    return reason;
-}
 
 // Checks a descriptor in the order the ABI promises: version fields first, then the rest.
 Result<PluginInfo> readDescriptor(const plexus_plugin_descriptor* d, const std::string& where) {
@@ -70,18 +55,9 @@ struct Opened {
 
 Result<Opened> openPlugin(const std::filesystem::path& file) {
     Opened opened;
-    // A name without a slash would make dlopen() search the system's library path instead of
-    // opening the file that was found.
-    const std::filesystem::path path = file.has_parent_path() ? file : "." / file;
-    std::error_code ec;
-    opened.library = std::make_unique<dll::shared_library>();
-    // RTLD_LOCAL keeps plugins' symbols apart; RTLD_NOW reports unresolved symbols here, at
-    // startup, rather than at the first call.
-    opened.library->load(path, ec, dll::load_mode::rtld_local | dll::load_mode::rtld_now);
-    if (ec) {
-        return fail(ErrorKind::InvalidArgument,
-                    fmt::format("{}: cannot load: {}", file.string(), loadFailureReason(path)));
-    }
+    auto library = detail::openSharedLibrary(file, "plugin");
+    if (!library) return tl::unexpected(library.error());
+    opened.library = std::move(*library);
     if (!opened.library->has(PLEXUS_PLUGIN_ENTRY_SYMBOL)) {
         return fail(ErrorKind::InvalidArgument,
                     fmt::format("{}: not a plexus plugin (no '{}' symbol)", file.string(), PLEXUS_PLUGIN_ENTRY_SYMBOL));

@@ -1,32 +1,15 @@
 #include "worker/task_libraries.h"
 
-#include <dlfcn.h>
-
 #include <fmt/format.h>
 #include <boost/dll/shared_library.hpp>
 
 #include "plexus/log.h"
+#include "plugin/shared_library.h"
 
 namespace plexus::detail {
 
 namespace {
 
-namespace dll = boost::dll;
-
-// Why dlopen() refuses `path`. Boost.DLL reports every load failure as "bad file descriptor",
-// so on failure (only) the load is repeated to read the loader's own reason.
-std::string loadFailureReason(const std::filesystem::path& path) {
-    void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (handle != nullptr) {
-        ::dlclose(handle);
-        return "unknown error";
-    }
-    const char* error = ::dlerror();
-    std::string reason = error != nullptr ? error : "unknown error";
-    if (const std::string prefix = path.string() + ": "; reason.rfind(prefix, 0) == 0)
-        reason.erase(0, prefix.size());
-    return reason;
-}
 
 // Collects one library's registrations. Never throws: addRaw() is called from the library's
 // code, and no exception may cross that boundary; problems are recorded and reported after
@@ -65,16 +48,9 @@ Result<void> TaskLibraries::load(const std::filesystem::path& file) {
     if (!std::filesystem::exists(file, ec)) {
         return fail(ErrorKind::NotFound, fmt::format("{}: task library not found", file.string()));
     }
-    // A name without a slash would make dlopen() search the system's library path.
-    const std::filesystem::path path = file.has_parent_path() ? file : "." / file;
-    auto library = std::make_shared<dll::shared_library>();
-    // RTLD_LOCAL keeps libraries' symbols apart; RTLD_NOW reports unresolved symbols at startup.
-    library->load(path, ec, dll::load_mode::rtld_local | dll::load_mode::rtld_now);
-    if (ec) {
-        return fail(ErrorKind::InvalidArgument,
-                    fmt::format("{}: cannot load task library: {}", file.string(),
-                                loadFailureReason(path)));
-    }
+    auto opened = openSharedLibrary(file, "task library");
+    if (!opened) return tl::unexpected(opened.error());
+    std::shared_ptr<boost::dll::shared_library> library = std::move(*opened);
     if (!library->has(PLEXUS_TASK_LIBRARY_ENTRY_SYMBOL)) {
         return fail(ErrorKind::InvalidArgument,
                     fmt::format("{}: not a plexus task library (no '{}' symbol)", file.string(),
