@@ -10,7 +10,6 @@ namespace plexus::detail {
 
 namespace {
 
-
 // Collects one library's registrations. Never throws: addRaw() is called from the library's
 // code, and no exception may cross that boundary; problems are recorded and reported after
 // register_tasks() returns.
