@@ -194,6 +194,37 @@ TEST_F(ClientTest, SuccessFetchesTheResultAndDeletesWhatTheTaskHeld) {
     EXPECT_TRUE(std::includes(deleted.begin(), deleted.end(), expected.begin(), expected.end()));
 }
 
+// Results arriving together are fetched with one request (one answer for the scheduler to
+// encode instead of one per task), and each future still gets its own bytes.
+TEST_F(ClientTest, ResultsArrivingTogetherAreFetchedTogether) {
+    auto client = connect();
+    constexpr int kTasks = 200;
+    std::vector<Future> futures;
+    std::vector<Task> tasks;
+    for (int i = 0; i < kTasks; ++i) futures.push_back(client->submit("f"));
+    for (int i = 0; i < kTasks; ++i) tasks.push_back(expect<Task>(MessageKind::task));
+    for (int i = 0; i < kTasks; ++i) {  // one burst
+        scheduler.send(TaskResult{tasks[i].taskId, TaskStatus::success, {}, {"r" + std::to_string(i)}});
+    }
+    std::vector<Bytes> requested;
+    std::size_t requests = 0;
+    while (requested.size() < kTasks) {
+        auto request = expect<ObjectRequest>(MessageKind::objectRequest);
+        ++requests;
+        for (auto& id : request.objectIds) requested.push_back(id);
+        ObjectResponse response{ObjectResponseType::content, {}};
+        for (auto& id : request.objectIds) {
+            response.objectContent.ids.push_back(id);
+            response.objectContent.types.push_back(ObjectType::object);
+            response.objectContent.names.push_back("<res>");
+            response.objectContent.payloads.push_back(chunksOf("bytes of " + id));
+        }
+        scheduler.send(Message(std::move(response)));
+    }
+    EXPECT_LT(requests, static_cast<std::size_t>(kTasks) / 4) << "fetches were not batched: " << requests;
+    for (int i = 0; i < kTasks; ++i) EXPECT_EQ(futures[i].get(), "bytes of r" + std::to_string(i));
+}
+
 TEST_F(ClientTest, FailedTaskThrowsTaskFailedWithTheRemoteText) {
     auto client = connect();
     auto s = submit(*client, "explode");

@@ -606,7 +606,7 @@ void ClientCore::onTaskResult(TaskResult& result) {
             resultToTask_[entry.resultId] = result.taskId;
             // Fetched at once (Scaler waits for result()): the result is almost always wanted,
             // and the object can be deleted from the scheduler as soon as it is here.
-            send(ObjectRequest{ObjectRequestType::get, {entry.resultId}});
+            queueFetch(entry.resultId);
             return;
         case TaskStatus::canceled:
             entry.future->fail(TaskCanceled("the task was canceled"));
@@ -706,6 +706,26 @@ void ClientCore::queueDeletes(const std::vector<Bytes>& ids) {
         deleteFlushPosted_ = false;
         flushDeletes();
     });
+}
+
+void ClientCore::queueFetch(const Bytes& id) {
+    pendingFetches_.push_back(id);
+    if (fetchFlushPosted_) return;
+    // The results of one batch of TaskResults are fetched with one request: one answer for the
+    // scheduler to encode instead of one per task. Result objects exist before their TaskResult
+    // is sent, so the scheduler never holds such a request back.
+    fetchFlushPosted_ = true;
+    loop_.post([this] {
+        fetchFlushPosted_ = false;
+        flushFetches();
+    });
+}
+
+void ClientCore::flushFetches() {
+    if (pendingFetches_.empty() || closing_ != Closing::no) return;
+    ObjectRequest request{ObjectRequestType::get, std::move(pendingFetches_)};
+    pendingFetches_.clear();
+    send(request);
 }
 
 void ClientCore::flushDeletes() {

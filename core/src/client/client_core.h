@@ -152,6 +152,8 @@ class ClientCore final : public EndpointListener, public std::enable_shared_from
     void releaseUserObject(const Bytes& id);
     void queueDeletes(const std::vector<Bytes>& ids);
     void flushDeletes();  ///< sends the queued deletes now, as one message
+    void queueFetch(const Bytes& resultId);
+    void flushFetches();  ///< sends the queued result fetches now, as one ObjectRequest
     void loseScheduler();
     void failEverything(const std::string& reason);
     void sendDisconnectAndCloseLink();
@@ -185,6 +187,8 @@ class ClientCore final : public EndpointListener, public std::enable_shared_from
     std::vector<std::shared_ptr<Slot<bool>>> shutdownWaiters_;
     std::vector<Bytes> pendingDeletes_;
     bool deleteFlushPosted_ = false;
+    std::vector<Bytes> pendingFetches_;  // result objects to fetch, sent once per loop batch
+    bool fetchFlushPosted_ = false;
     bool linkUp_ = false;
     bool linkWasUp_ = false;
     bool lost_ = false;
