@@ -1,5 +1,7 @@
 // ClientOptions::fromConfig: the example file parses, and mistakes name file, line and key.
 
+#include <cctype>
+
 #include <gtest/gtest.h>
 
 #include "plexus/client.h"
@@ -71,6 +73,13 @@ struct BadCase {
     const char* key;
 };
 
+// Names each case after the key it breaks ("client_timeout_seconds"), so ctest lists readable names.
+std::string caseName(const ::testing::TestParamInfo<BadCase>& info) {
+    std::string name = std::to_string(info.index) + "_";
+    for (const char* c = info.param.key; *c != 0; ++c) name += std::isalnum(static_cast<unsigned char>(*c)) ? *c : '_';
+    return name;
+}
+
 class ClientOptionsErrors : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(ClientOptionsErrors, NameFileLineAndKey) {
@@ -103,7 +112,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"client:\n  scheduler:\n    address: tcp://1.2.3.4:5\n    codec_options: [1]\n",
                 "client.yaml:4:", "client.scheduler.codec_options"},
         BadCase{"clients:\n  scheduler:\n    address: tcp://1.2.3.4:5\n",
-                "client.yaml:1:", "clients"}));
+                "client.yaml:1:", "clients"}),
+    caseName);
 
 TEST(ClientOptions, AMissingSectionIsAnError) {
     const std::string message = errorOf("scheduler:\n  endpoints: []\n");
