@@ -73,6 +73,8 @@ struct BadCase {
     const char* key;
 };
 
+void PrintTo(const BadCase& c, std::ostream* out) { *out << c.key; }
+
 // Names each case after the key it breaks ("client_timeout_seconds"), so ctest lists readable names.
 std::string caseName(const ::testing::TestParamInfo<BadCase>& info) {
     std::string name = std::to_string(info.index) + "_";
