@@ -78,13 +78,34 @@ class ScalerWorkers(Process):
     """Stock Scaler 1.9.9 workers: `scaler_cluster -n N <address>`."""
 
     def __init__(self, tmp_path, address, count=2, name="workers"):
+        # Functions defined in the tests are pickled by reference: the workers import them from
+        # here, as a deployment ships its code to its workers.
+        env = dict(os.environ, PYTHONPATH=str(pathlib.Path(__file__).parent))
         super().__init__([str(SCALER_CLUSTER), "-n", str(count), address],
-                         tmp_path / f"{name}.log")
+                         tmp_path / f"{name}.log", env=env)
 
     def worker_pids(self):
-        """The worker processes scaler_cluster started (its children)."""
+        """The worker processes scaler_cluster started: its children, less multiprocessing's
+        resource tracker."""
         children = pathlib.Path(f"/proc/{self.popen.pid}/task/{self.popen.pid}/children")
-        return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+        pids = [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+        def is_worker(pid):
+            try:
+                return b"resource_tracker" not in pathlib.Path(f"/proc/{pid}/cmdline").read_bytes()
+            except FileNotFoundError:
+                return False
+
+        return [pid for pid in pids if is_worker(pid)]
+
+
+def process_alive(pid):
+    """True while `pid` runs (a zombie waiting for its parent to reap it counts as gone)."""
+    try:
+        state = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state not in ("Z", "X")
 
 
 class PlexusWorker(Process):

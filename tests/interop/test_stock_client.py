@@ -6,7 +6,7 @@ import time
 import pytest
 from scaler import Client
 
-from conftest import PlexusScheduler, ScalerWorkers, wait_until
+from conftest import PlexusScheduler, ScalerWorkers, process_alive, wait_until
 
 
 def test_submit_and_result(scheduler, workers):
@@ -31,8 +31,9 @@ def test_graph(scheduler, workers):
     graph = {
         "a": 2,
         "b": 3,
+        "ten": 10,
         "c": (operator.add, "a", "b"),
-        "d": (operator.mul, "c", 10),
+        "d": (operator.mul, "c", "ten"),
         "e": (operator.sub, "d", "a"),
     }
     with Client(address=scheduler.address) as client:
@@ -79,9 +80,14 @@ def test_hundred_megabyte_argument_and_result(scheduler, workers):
         assert len(result) == size and result[:1] == b"r" and result[-1:] == b"r"
 
 
+def sleep_for(seconds):
+    time.sleep(seconds)
+    return seconds
+
+
 def test_cancel(scheduler, workers):
     with Client(address=scheduler.address) as client:
-        long_tasks = [client.submit(time.sleep, 3) for _ in range(6)]
+        long_tasks = [client.submit(sleep_for, 3) for _ in range(6)]
         for future in long_tasks:
             future.cancel()
         assert all(future.cancelled() for future in long_tasks)
@@ -96,13 +102,19 @@ def test_disconnect_then_reconnect(scheduler, workers):
         assert again.submit(abs, -4).result() == 4
 
 
-def test_shutdown_stops_scheduler_and_workers(scheduler, workers):
+def test_shutdown_stops_scheduler_and_workers(tmp_path, scheduler, processes):
+    # One worker, known to the scheduler once it has run a task: the shutdown must reach it.
+    # (scaler_cluster's own parent process stays until signalled, as it does with Scaler.)
+    workers = ScalerWorkers(tmp_path, scheduler.address, count=1)
+    processes.append(workers)
     client = Client(address=scheduler.address)
     assert client.submit(abs, -1).result() == 1
+    worker_pids = workers.worker_pids()
+    assert len(worker_pids) == 1
     client.shutdown()
     wait_until(lambda: not scheduler.running(), 30, "the scheduler to exit")
     assert scheduler.popen.returncode == 0, scheduler.output()
-    wait_until(lambda: not workers.running(), 60, "the workers to exit")
+    wait_until(lambda: not process_alive(worker_pids[0]), 30, "the worker to exit")
 
 
 def test_protected_scheduler_refuses_shutdown(tmp_path, processes):
@@ -110,7 +122,8 @@ def test_protected_scheduler_refuses_shutdown(tmp_path, processes):
     processes.append(scheduler)
     processes.append(ScalerWorkers(tmp_path, scheduler.address, count=1))
     client = Client(address=scheduler.address)
-    client.shutdown()
+    with pytest.raises(ValueError, match="protected mode"):
+        client.shutdown()
     with Client(address=scheduler.address) as again:
         assert again.submit(abs, -7).result() == 7
     assert scheduler.running()
