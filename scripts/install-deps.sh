@@ -9,7 +9,7 @@ PACKAGES=(
     libboost-dev capnproto libcapnp-dev libprotobuf-dev protobuf-compiler
     libzmq3-dev cppzmq-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev libexpected-dev
     libgtest-dev libgmock-dev libbenchmark-dev
-    python3 python3-venv
+    python3 python3-venv rpm
 )
 
 missing=()
