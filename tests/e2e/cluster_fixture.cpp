@@ -24,8 +24,11 @@ InProcessScheduler::~InProcessScheduler() {
     thread_.join();
 }
 
-WorkerProcesses::WorkerProcesses(const std::string& address, int count, int executors) {
+WorkerProcesses::WorkerProcesses(const std::string& address, int count, int executors, const std::string& transport,
+                                 const std::string& codec) {
     const auto config = dir_.write("worker.yaml", "worker:\n"
+                                                  "  scheduler: {address: '" + address + "', transport: " + transport +
+                                                      ", codec: " + codec + "}\n"
                                                   "  task_libraries: [" + std::string(PLEXUS_E2E_TASKS) + "]\n"
                                                   "  executors: " + std::to_string(executors) + "\n"
                                                   "  heartbeat_interval_seconds: 0.5\n"
@@ -33,13 +36,16 @@ WorkerProcesses::WorkerProcesses(const std::string& address, int count, int exec
     for (int i = 0; i < count; ++i) {
         workers_.push_back(std::make_unique<ChildProcess>(
             plexusBinary(),
-            std::vector<std::string>{"worker", "--config", config.string(), "--scheduler-address", address}));
+            std::vector<std::string>{"worker", "--config", config.string()}));
     }
 }
 
-std::unique_ptr<Client> connectClient(const std::string& address) {
+std::unique_ptr<Client> connectClient(const std::string& address, const std::string& transport,
+                                      const std::string& codec) {
     ClientOptions options;
     options.address = address;
+    options.transport = transport;
+    options.codec = codec;
     auto client = Client::connect(options);
     if (!client) {
         ADD_FAILURE() << "cannot connect: " << client.error().describe();

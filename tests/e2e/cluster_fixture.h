@@ -31,11 +31,12 @@ private:
     std::thread thread_;
 };
 
-/// N `plexus worker` processes pointed at `address`, each with `executors` threads, heartbeating
-/// every 0.5 s.
+/// N `plexus worker` processes pointed at `address` over `transport` and `codec`, each with
+/// `executors` threads, heartbeating every 0.5 s.
 class WorkerProcesses {
 public:
-    WorkerProcesses(const std::string& address, int count, int executors = 2);
+    WorkerProcesses(const std::string& address, int count, int executors = 2, const std::string& transport = "tcp",
+                    const std::string& codec = "capnp");
     std::size_t size() const { return workers_.size(); }
     ChildProcess& at(std::size_t i) { return *workers_.at(i); }
     std::string output(std::size_t i) const { return workers_.at(i)->output(); }
@@ -46,6 +47,7 @@ private:
 };
 
 /// A connected client, or a test failure explaining why not.
-std::unique_ptr<Client> connectClient(const std::string& address);
+std::unique_ptr<Client> connectClient(const std::string& address, const std::string& transport = "tcp",
+                                      const std::string& codec = "capnp");
 
 }  // namespace plexus::test
