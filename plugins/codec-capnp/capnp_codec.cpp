@@ -186,15 +186,7 @@ Result<Message> CapnpCodec::decode(const Buffer& frame) const noexcept {
 Result<std::unique_ptr<Codec>> CapnpCodecFactory::create(
     const CodecContext& context) const noexcept {
     try {
-        const ConfigNode& options = context.options;
-        options.expectMap();
-        if (options.isDefined()) {
-            for (const auto& entry : options.yaml()) {
-                const auto key = entry.first.as<std::string>();
-                return tl::unexpected(
-                    options[key].errorValue("unknown key: the capnp codec takes no options"));
-            }
-        }
+        context.options.allowOnly({});  // the capnp codec takes no options
         return std::unique_ptr<Codec>(std::make_unique<CapnpCodec>());
     } catch (const ConfigError& e) {
         return fail(ErrorKind::InvalidConfig, e.what());

@@ -92,6 +92,7 @@ void ConfigNode::allowOnly(std::initializer_list<std::string_view> keys) const {
             expected += allowed;
         }
         ConfigNode offending(entry.first, file_, joinPath(path_, key));
+        if (expected.empty()) throw offending.error("unknown key (this section takes no keys)");
         throw offending.error(fmt::format("unknown key (expected one of: {})", expected));
     }
 }
