@@ -67,14 +67,16 @@ struct Case {
     plexus::Message (*make)();
 };
 
-plexus::Message object1k() { return objectCreate(1024); }
-plexus::Message object1m() { return objectCreate(1 << 20); }
+plexus::Message object1k() {
+    return objectCreate(1024);
+}
+plexus::Message object1m() {
+    return objectCreate(1 << 20);
+}
 
 const Case kCases[] = {
-    {"ClientHeartbeat", &clientHeartbeat},
-    {"Task2Args", &taskWithTwoArgs},
-    {"TaskResult", &taskResult},
-    {"ObjectInstruction1KB", &object1k},
+    {"ClientHeartbeat", &clientHeartbeat}, {"Task2Args", &taskWithTwoArgs},
+    {"TaskResult", &taskResult},           {"ObjectInstruction1KB", &object1k},
     {"ObjectInstruction1MB", &object1m},
 };
 
@@ -89,25 +91,27 @@ void registerCodec(const std::string& codecName, std::shared_ptr<const plexus::C
         }
         const std::size_t frameBytes = frame->size();
         auto encoded = std::make_shared<plexus::Buffer>(std::move(*frame));
-        benchmark::RegisterBenchmark(("encode/" + codecName + "/" + c.name).c_str(),
-                                     [codec, message, frameBytes](benchmark::State& state) {
-                                         for (auto _ : state) {
-                                             auto out = codec->encode(*message);
-                                             benchmark::DoNotOptimize(out);
-                                         }
-                                         state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * frameBytes));
-                                         state.counters["frame_bytes"] = static_cast<double>(frameBytes);
-                                     });
-        benchmark::RegisterBenchmark(("decode/" + codecName + "/" + c.name).c_str(),
-                                     [codec, encoded, frameBytes](benchmark::State& state) {
-                                         for (auto _ : state) {
-                                             auto out = codec->decode(*encoded);
-                                             if (!out) state.SkipWithError("decode failed");
-                                             benchmark::DoNotOptimize(out);
-                                         }
-                                         state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * frameBytes));
-                                         state.counters["frame_bytes"] = static_cast<double>(frameBytes);
-                                     });
+        benchmark::RegisterBenchmark(
+            ("encode/" + codecName + "/" + c.name).c_str(),
+            [codec, message, frameBytes](benchmark::State& state) {
+                for (auto _ : state) {
+                    auto out = codec->encode(*message);
+                    benchmark::DoNotOptimize(out);
+                }
+                state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * frameBytes));
+                state.counters["frame_bytes"] = static_cast<double>(frameBytes);
+            });
+        benchmark::RegisterBenchmark(
+            ("decode/" + codecName + "/" + c.name).c_str(),
+            [codec, encoded, frameBytes](benchmark::State& state) {
+                for (auto _ : state) {
+                    auto out = codec->decode(*encoded);
+                    if (!out) state.SkipWithError("decode failed");
+                    benchmark::DoNotOptimize(out);
+                }
+                state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * frameBytes));
+                state.counters["frame_bytes"] = static_cast<double>(frameBytes);
+            });
     }
 }
 
@@ -126,7 +130,8 @@ int main(int argc, char** argv) {
         }
         auto codec = (*factory)->create(plexus::CodecContext{});
         if (!codec) {
-            std::fprintf(stderr, "# codec %s: create failed: %s\n", name.c_str(), codec.error().describe().c_str());
+            std::fprintf(stderr, "# codec %s: create failed: %s\n", name.c_str(),
+                         codec.error().describe().c_str());
             continue;
         }
         registerCodec(name, std::shared_ptr<const plexus::Codec>(std::move(*codec)));

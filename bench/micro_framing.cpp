@@ -23,13 +23,16 @@ namespace tcp = plexus::tcp;
 
 constexpr std::size_t kReadChunk = 64 * 1024;
 
-std::size_t framesFor(std::size_t size) { return size >= (1u << 20) ? 8 : 1024; }
+std::size_t framesFor(std::size_t size) {
+    return size >= (1u << 20) ? 8 : 1024;
+}
 
 void BM_FrameEncode(benchmark::State& state) {
     const auto size = static_cast<std::size_t>(state.range(0));
     const std::size_t count = framesFor(size);
     std::vector<Buffer> frames;
-    for (std::size_t i = 0; i < count; ++i) frames.push_back(Buffer::copyOf(std::string(size, 'x')));
+    for (std::size_t i = 0; i < count; ++i)
+        frames.push_back(Buffer::copyOf(std::string(size, 'x')));
     std::vector<tcp::LengthHeader> headers;
     std::vector<boost::asio::const_buffer> gather;
     for (auto _ : state) {
@@ -45,7 +48,8 @@ void BM_FrameEncode(benchmark::State& state) {
         benchmark::ClobberMemory();
     }
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * count));
-    state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * count * (size + tcp::kLengthHeaderBytes)));
+    state.SetBytesProcessed(
+        static_cast<int64_t>(state.iterations() * count * (size + tcp::kLengthHeaderBytes)));
 }
 
 void BM_FrameDecode(benchmark::State& state) {

@@ -67,10 +67,11 @@ struct Options {
 };
 
 [[noreturn]] void usage(const char* why) {
-    std::cerr << "plexus_bench: " << why << "\n"
-              << "usage: plexus_bench throughput|latency|payload|memory [--tasks N] [--size BYTES]\n"
-                 "       [--repeat R] [--warmup N] [--label TEXT] [--address tcp://H:P]\n"
-                 "       [--plexus PATH --config FILE]   (memory: the scheduler to start)\n";
+    std::cerr
+        << "plexus_bench: " << why << "\n"
+        << "usage: plexus_bench throughput|latency|payload|memory [--tasks N] [--size BYTES]\n"
+           "       [--repeat R] [--warmup N] [--label TEXT] [--address tcp://H:P]\n"
+           "       [--plexus PATH --config FILE]   (memory: the scheduler to start)\n";
     std::exit(2);
 }
 
@@ -84,15 +85,24 @@ Options parse(int argc, char** argv) {
             if (i + 1 >= argc) usage(("missing value for " + flag).c_str());
             return argv[++i];
         };
-        if (flag == "--tasks") o.tasks = std::stoull(value());
-        else if (flag == "--size") o.size = std::stoull(value());
-        else if (flag == "--repeat") o.repeat = std::max(1, std::stoi(value()));
-        else if (flag == "--warmup") o.warmup = std::stoull(value());
-        else if (flag == "--label") o.label = value();
-        else if (flag == "--address") o.address = value();
-        else if (flag == "--plexus") o.plexusBinary = value();
-        else if (flag == "--config") o.config = value();
-        else usage(("unknown flag " + flag).c_str());
+        if (flag == "--tasks")
+            o.tasks = std::stoull(value());
+        else if (flag == "--size")
+            o.size = std::stoull(value());
+        else if (flag == "--repeat")
+            o.repeat = std::max(1, std::stoi(value()));
+        else if (flag == "--warmup")
+            o.warmup = std::stoull(value());
+        else if (flag == "--label")
+            o.label = value();
+        else if (flag == "--address")
+            o.address = value();
+        else if (flag == "--plexus")
+            o.plexusBinary = value();
+        else if (flag == "--config")
+            o.config = value();
+        else
+            usage(("unknown flag " + flag).c_str());
     }
     if (o.address.empty()) {
         if (const char* env = std::getenv("PLEXUS_SCHEDULER_ADDRESS")) o.address = env;
@@ -226,10 +236,13 @@ std::pair<std::string, std::string> cpuDelta(const CpuSnapshot& a, const CpuSnap
             if (delta > 0) threads.emplace_back(delta, tid);
         }
         std::sort(threads.rbegin(), threads.rend());
-        json += fmt::format("{}\"{}\":{{\"pid\":{},\"cpu_s\":{:.3f},\"sys_s\":{:.3f},\"cpu_pct\":{:.1f},\"threads_pct\":[",
-                            first ? "" : ",", name, pid, used, sys, wall > 0 ? 100.0 * used / wall : 0.0);
-        human += fmt::format(" {} {:.0f}% ({:.0f}% sys)", name, wall > 0 ? 100.0 * used / wall : 0.0,
-                             wall > 0 ? 100.0 * sys / wall : 0.0);
+        json += fmt::format(
+            "{}\"{}\":{{\"pid\":{},\"cpu_s\":{:.3f},\"sys_s\":{:.3f},\"cpu_pct\":{:.1f},\"threads_"
+            "pct\":[",
+            first ? "" : ",", name, pid, used, sys, wall > 0 ? 100.0 * used / wall : 0.0);
+        human +=
+            fmt::format(" {} {:.0f}% ({:.0f}% sys)", name, wall > 0 ? 100.0 * used / wall : 0.0,
+                        wall > 0 ? 100.0 * sys / wall : 0.0);
         for (std::size_t i = 0; i < threads.size() && i < 6; ++i) {
             // tid - pid: 0 is the process's main thread; others in creation order.
             json += fmt::format("{}[{},{:.1f}]", i ? "," : "", threads[i].second - pid,
@@ -253,7 +266,9 @@ double percentile(std::vector<double> values, double p) {
     return values[low] + (values[high] - values[low]) * (rank - static_cast<double>(low));
 }
 
-double median(std::vector<double> values) { return percentile(std::move(values), 50); }
+double median(std::vector<double> values) {
+    return percentile(std::move(values), 50);
+}
 
 struct Summary {
     std::map<std::string, std::vector<double>> metrics;
@@ -261,17 +276,23 @@ struct Summary {
 };
 
 void printSummary(const Options& o, const std::string& bench, const Summary& summary) {
-    std::string json = fmt::format("{{\"bench\":\"{}\",\"label\":\"{}\",\"summary\":true,\"runs\":{}", bench,
-                                   o.label, summary.loads.size());
-    std::string human = fmt::format("# {} [{}] median [min-max] of {}:", bench, o.label, summary.loads.size());
+    std::string json =
+        fmt::format("{{\"bench\":\"{}\",\"label\":\"{}\",\"summary\":true,\"runs\":{}", bench,
+                    o.label, summary.loads.size());
+    std::string human =
+        fmt::format("# {} [{}] median [min-max] of {}:", bench, o.label, summary.loads.size());
     for (const auto& [name, values] : summary.metrics) {
         const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
-        json += fmt::format(",\"{}\":{{\"median\":{:.6g},\"min\":{:.6g},\"max\":{:.6g}}}", name, median(values), *lo, *hi);
-        const auto num = [](double v) { return std::abs(v) >= 1000 ? fmt::format("{:.0f}", v) : fmt::format("{:.1f}", v); };
+        json += fmt::format(",\"{}\":{{\"median\":{:.6g},\"min\":{:.6g},\"max\":{:.6g}}}", name,
+                            median(values), *lo, *hi);
+        const auto num = [](double v) {
+            return std::abs(v) >= 1000 ? fmt::format("{:.0f}", v) : fmt::format("{:.1f}", v);
+        };
         human += fmt::format(" {} {} [{}-{}];", name, num(median(values)), num(*lo), num(*hi));
     }
     json += ",\"load1\":[";
-    for (std::size_t i = 0; i < summary.loads.size(); ++i) json += fmt::format("{}{:.2f}", i ? "," : "", summary.loads[i]);
+    for (std::size_t i = 0; i < summary.loads.size(); ++i)
+        json += fmt::format("{}{:.2f}", i ? "," : "", summary.loads[i]);
     json += "]}";
     std::cout << json << "\n" << human << std::endl;
 }
@@ -285,7 +306,8 @@ std::unique_ptr<plexus::Client> connect(const std::string& address) {
     options.timeout = std::chrono::minutes(10);  // a million queued tasks must not trip it
     auto client = plexus::Client::connect(options);
     if (!client) {
-        std::cerr << "plexus_bench: cannot connect to " << address << ": " << client.error().describe() << "\n";
+        std::cerr << "plexus_bench: cannot connect to " << address << ": "
+                  << client.error().describe() << "\n";
         std::exit(1);
     }
     return std::move(*client);
@@ -298,7 +320,9 @@ std::size_t waitAll(std::vector<plexus::Future>& futures, std::size_t expectedSi
         try {
             const std::string bytes = future.get();
             if (expectedSize != SIZE_MAX && bytes.size() != expectedSize) {
-                if (failed++ == 0) std::cerr << "plexus_bench: result of " << bytes.size() << " bytes, expected " << expectedSize << "\n";
+                if (failed++ == 0)
+                    std::cerr << "plexus_bench: result of " << bytes.size() << " bytes, expected "
+                              << expectedSize << "\n";
             }
         } catch (const std::exception& e) {
             if (failed++ == 0) std::cerr << "plexus_bench: a task failed: " << e.what() << "\n";
@@ -334,15 +358,19 @@ int runThroughput(const Options& o) {
         const double seconds = std::chrono::duration<double>(end - start).count();
         const double submitSeconds = std::chrono::duration<double>(submitted - start).count();
         const auto [cpuJson, cpuHuman] = cpuDelta(cpu0, cpu1);
-        std::cout << fmt::format(
-                         "{{\"bench\":\"throughput\",\"label\":\"{}\",\"run\":{},\"tasks\":{},\"seconds\":{:.4f},"
-                         "\"submit_seconds\":{:.4f},\"tasks_per_s\":{:.1f},\"load1\":{:.2f},\"cpu\":{}}}",
-                         o.label, run, n, seconds, submitSeconds, n / seconds, load, cpuJson)
-                  << "\n"
-                  << fmt::format("# throughput [{}] run {}: {} no-op tasks in {:.3f} s = {:.0f} tasks/s (submit {:.3f} s); "
-                                 "load {:.2f}; cpu:{}",
-                                 o.label, run, n, seconds, n / seconds, submitSeconds, load, cpuHuman)
-                  << std::endl;
+        std::cout
+            << fmt::format(
+                   "{{\"bench\":\"throughput\",\"label\":\"{}\",\"run\":{},\"tasks\":{},"
+                   "\"seconds\":{:.4f},"
+                   "\"submit_seconds\":{:.4f},\"tasks_per_s\":{:.1f},\"load1\":{:.2f},\"cpu\":{}}}",
+                   o.label, run, n, seconds, submitSeconds, n / seconds, load, cpuJson)
+            << "\n"
+            << fmt::format(
+                   "# throughput [{}] run {}: {} no-op tasks in {:.3f} s = {:.0f} tasks/s (submit "
+                   "{:.3f} s); "
+                   "load {:.2f}; cpu:{}",
+                   o.label, run, n, seconds, n / seconds, submitSeconds, load, cpuHuman)
+            << std::endl;
         summary.metrics["tasks_per_s"].push_back(n / seconds);
         summary.loads.push_back(load);
     }
@@ -355,7 +383,8 @@ int runLatency(const Options& o) {
     const std::size_t n = o.tasks.value_or(2'000);
     auto client = connect(o.address);
     warmUp(*client, o.warmup);
-    for (std::size_t i = 0; i < 50; ++i) client->submitArgs("bench.noop", {}).get();  // sequential warm-up
+    for (std::size_t i = 0; i < 50; ++i)
+        client->submitArgs("bench.noop", {}).get();  // sequential warm-up
     Summary summary;
     for (int run = 1; run <= o.repeat; ++run) {
         const double load = load1();
@@ -370,7 +399,8 @@ int runLatency(const Options& o) {
                 std::cerr << "plexus_bench: a task failed: " << e.what() << "\n";
                 return 1;
             }
-            micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+            micros.push_back(
+                std::chrono::duration<double, std::micro>(Clock::now() - start).count());
         }
         const auto cpu1 = snapshotCpu();
         double sum = 0;
@@ -380,14 +410,18 @@ int runLatency(const Options& o) {
         const double p99 = percentile(micros, 99);
         const auto [cpuJson, cpuHuman] = cpuDelta(cpu0, cpu1);
         std::cout << fmt::format(
-                         "{{\"bench\":\"latency\",\"label\":\"{}\",\"run\":{},\"tasks\":{},\"p50_us\":{:.1f},"
-                         "\"p99_us\":{:.1f},\"mean_us\":{:.1f},\"max_us\":{:.1f},\"load1\":{:.2f},\"cpu\":{}}}",
-                         o.label, run, n, p50, p99, mean, *std::max_element(micros.begin(), micros.end()), load,
-                         cpuJson)
+                         "{{\"bench\":\"latency\",\"label\":\"{}\",\"run\":{},\"tasks\":{},\"p50_"
+                         "us\":{:.1f},"
+                         "\"p99_us\":{:.1f},\"mean_us\":{:.1f},\"max_us\":{:.1f},\"load1\":{:.2f},"
+                         "\"cpu\":{}}}",
+                         o.label, run, n, p50, p99, mean,
+                         *std::max_element(micros.begin(), micros.end()), load, cpuJson)
                   << "\n"
-                  << fmt::format("# latency [{}] run {}: {} sequential no-op tasks: p50 {:.1f} us, p99 {:.1f} us, "
-                                 "mean {:.1f} us; load {:.2f}; cpu:{}",
-                                 o.label, run, n, p50, p99, mean, load, cpuHuman)
+                  << fmt::format(
+                         "# latency [{}] run {}: {} sequential no-op tasks: p50 {:.1f} us, p99 "
+                         "{:.1f} us, "
+                         "mean {:.1f} us; load {:.2f}; cpu:{}",
+                         o.label, run, n, p50, p99, mean, load, cpuHuman)
                   << std::endl;
         summary.metrics["p50_us"].push_back(p50);
         summary.metrics["p99_us"].push_back(p99);
@@ -412,24 +446,29 @@ int runPayload(const Options& o) {
         const auto start = Clock::now();
         std::vector<plexus::Future> futures;
         futures.reserve(n);
-        for (std::size_t i = 0; i < n; ++i) futures.push_back(client->submit("bench.echo", payload));
+        for (std::size_t i = 0; i < n; ++i)
+            futures.push_back(client->submit("bench.echo", payload));
         const std::size_t failed = waitAll(futures, payload.size());
         const auto end = Clock::now();
         const auto cpu1 = snapshotCpu();
         if (failed != 0) return 1;
         const double seconds = std::chrono::duration<double>(end - start).count();
-        // Payload moved: each argument in and each result out (client <-> worker, via the scheduler).
+        // Payload moved: each argument in and each result out (client <-> worker, via the
+        // scheduler).
         const double mbps = 2.0 * static_cast<double>(n * payload.size()) / seconds / 1e6;
         const auto [cpuJson, cpuHuman] = cpuDelta(cpu0, cpu1);
-        std::cout << fmt::format(
-                         "{{\"bench\":\"payload\",\"label\":\"{}\",\"run\":{},\"tasks\":{},\"bytes\":{},\"seconds\":{:.4f},"
-                         "\"tasks_per_s\":{:.1f},\"mb_per_s\":{:.2f},\"load1\":{:.2f},\"cpu\":{}}}",
-                         o.label, run, n, payload.size(), seconds, n / seconds, mbps, load, cpuJson)
-                  << "\n"
-                  << fmt::format("# payload [{}] run {}: {} echo tasks of {} B in {:.3f} s = {:.0f} tasks/s, "
-                                 "{:.2f} MB/s (arguments + results); load {:.2f}; cpu:{}",
-                                 o.label, run, n, payload.size(), seconds, n / seconds, mbps, load, cpuHuman)
-                  << std::endl;
+        std::cout
+            << fmt::format(
+                   "{{\"bench\":\"payload\",\"label\":\"{}\",\"run\":{},\"tasks\":{},\"bytes\":{},"
+                   "\"seconds\":{:.4f},"
+                   "\"tasks_per_s\":{:.1f},\"mb_per_s\":{:.2f},\"load1\":{:.2f},\"cpu\":{}}}",
+                   o.label, run, n, payload.size(), seconds, n / seconds, mbps, load, cpuJson)
+            << "\n"
+            << fmt::format(
+                   "# payload [{}] run {}: {} echo tasks of {} B in {:.3f} s = {:.0f} tasks/s, "
+                   "{:.2f} MB/s (arguments + results); load {:.2f}; cpu:{}",
+                   o.label, run, n, payload.size(), seconds, n / seconds, mbps, load, cpuHuman)
+            << std::endl;
         summary.metrics["tasks_per_s"].push_back(n / seconds);
         summary.metrics["mb_per_s"].push_back(mbps);
         summary.loads.push_back(load);
@@ -485,8 +524,8 @@ struct Scheduler {
 
 Scheduler startScheduler(const Options& o, const fs::path& addressFile) {
     if (o.plexusBinary.empty() || o.config.empty()) usage("memory needs --plexus and --config");
-    std::vector<std::string> args{o.plexusBinary, "scheduler", "--config", o.config, "--address-file",
-                                  addressFile.string(), "--log-level", "warn"};
+    std::vector<std::string> args{o.plexusBinary,   "scheduler",          "--config",    o.config,
+                                  "--address-file", addressFile.string(), "--log-level", "warn"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -569,31 +608,42 @@ int runMemory(const Options& o) {
             after = now;
             if (stable && i > 3) break;
         }
-        const double cancelSeconds = std::chrono::duration<double>(Clock::now() - cancelStart).count();
+        const double cancelSeconds =
+            std::chrono::duration<double>(Clock::now() - cancelStart).count();
         client.reset();
         stopScheduler(scheduler);
 
-        const double perTaskPeak = (static_cast<double>(queued.hwm) - static_cast<double>(baseline.rss)) / n;
-        const double perTaskRetained = (static_cast<double>(queued.rss) - static_cast<double>(baseline.rss)) / n;
+        const double perTaskPeak =
+            (static_cast<double>(queued.hwm) - static_cast<double>(baseline.rss)) / n;
+        const double perTaskRetained =
+            (static_cast<double>(queued.rss) - static_cast<double>(baseline.rss)) / n;
         const auto [cpuJson, cpuHuman] = cpuDelta(cpu0, cpu1);
-        std::cout << fmt::format(
-                         "{{\"bench\":\"memory\",\"label\":\"{}\",\"run\":{},\"tasks\":{},\"idle_rss\":{},"
-                         "\"baseline_rss\":{},\"queued_rss\":{},\"peak_hwm\":{},\"after_cancel_rss\":{},"
-                         "\"bytes_per_task_peak\":{:.1f},\"bytes_per_task_retained\":{:.1f},\"task_frame_bytes\":{},"
-                         "\"beyond_frame_peak\":{:.1f},\"queue_seconds\":{:.3f},\"queue_tasks_per_s\":{:.0f},"
-                         "\"cancel_seconds\":{:.3f},\"load1\":{:.2f},\"cpu\":{}}}",
-                         o.label, run, n, idle.rss, baseline.rss, queued.rss, queued.hwm, after.rss, perTaskPeak,
-                         perTaskRetained, frame, perTaskPeak - static_cast<double>(frame), queueSeconds,
-                         n / queueSeconds, cancelSeconds, load, cpuJson)
-                  << "\n"
-                  << fmt::format("# memory run {}: scheduler RSS {:.1f} MB idle, {:.1f} MB with the client, {:.1f} MB "
-                                 "with {} tasks queued (peak {:.1f} MB), {:.1f} MB after cancel: {:.0f} B/task at peak "
-                                 "({:.0f} retained), of which the kept {}-byte Task frame; queued at {:.0f} tasks/s; "
-                                 "load {:.2f}; cpu:{}",
-                                 run, idle.rss / 1e6, baseline.rss / 1e6, queued.rss / 1e6, n, queued.hwm / 1e6,
-                                 after.rss / 1e6, perTaskPeak, perTaskRetained, frame, n / queueSeconds, load,
-                                 cpuHuman)
-                  << std::endl;
+        std::cout
+            << fmt::format(
+                   "{{\"bench\":\"memory\",\"label\":\"{}\",\"run\":{},\"tasks\":{},\"idle_rss\":{}"
+                   ","
+                   "\"baseline_rss\":{},\"queued_rss\":{},\"peak_hwm\":{},\"after_cancel_rss\":{},"
+                   "\"bytes_per_task_peak\":{:.1f},\"bytes_per_task_retained\":{:.1f},\"task_frame_"
+                   "bytes\":{},"
+                   "\"beyond_frame_peak\":{:.1f},\"queue_seconds\":{:.3f},\"queue_tasks_per_s\":{:."
+                   "0f},"
+                   "\"cancel_seconds\":{:.3f},\"load1\":{:.2f},\"cpu\":{}}}",
+                   o.label, run, n, idle.rss, baseline.rss, queued.rss, queued.hwm, after.rss,
+                   perTaskPeak, perTaskRetained, frame, perTaskPeak - static_cast<double>(frame),
+                   queueSeconds, n / queueSeconds, cancelSeconds, load, cpuJson)
+            << "\n"
+            << fmt::format(
+                   "# memory run {}: scheduler RSS {:.1f} MB idle, {:.1f} MB with the client, "
+                   "{:.1f} MB "
+                   "with {} tasks queued (peak {:.1f} MB), {:.1f} MB after cancel: {:.0f} B/task "
+                   "at peak "
+                   "({:.0f} retained), of which the kept {}-byte Task frame; queued at {:.0f} "
+                   "tasks/s; "
+                   "load {:.2f}; cpu:{}",
+                   run, idle.rss / 1e6, baseline.rss / 1e6, queued.rss / 1e6, n, queued.hwm / 1e6,
+                   after.rss / 1e6, perTaskPeak, perTaskRetained, frame, n / queueSeconds, load,
+                   cpuHuman)
+            << std::endl;
         summary.metrics["bytes_per_task_peak"].push_back(perTaskPeak);
         summary.metrics["bytes_per_task_retained"].push_back(perTaskRetained);
         summary.metrics["task_frame_bytes"].push_back(static_cast<double>(frame));

@@ -88,12 +88,14 @@ void summary(const std::string& bench, const std::string& metric, const std::vec
              const std::vector<double>& loads, const std::string& extra = "") {
     const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
     const double mid = percentile(values, 50);
-    std::printf("{\"bench\":\"%s\",\"summary\":true,\"runs\":%zu,\"%s\":{\"median\":%.6g,\"min\":%.6g,\"max\":%.6g}%s,"
-                "\"load1\":[",
-                bench.c_str(), values.size(), metric.c_str(), mid, *lo, *hi, extra.c_str());
+    std::printf(
+        "{\"bench\":\"%s\",\"summary\":true,\"runs\":%zu,\"%s\":{\"median\":%.6g,\"min\":%.6g,"
+        "\"max\":%.6g}%s,"
+        "\"load1\":[",
+        bench.c_str(), values.size(), metric.c_str(), mid, *lo, *hi, extra.c_str());
     for (std::size_t i = 0; i < loads.size(); ++i) std::printf("%s%.2f", i ? "," : "", loads[i]);
-    std::printf("]}\n# %s median [min-max] of %zu: %s %.4g [%.4g-%.4g]\n", bench.c_str(), values.size(),
-                metric.c_str(), mid, *lo, *hi);
+    std::printf("]}\n# %s median [min-max] of %zu: %s %.4g [%.4g-%.4g]\n", bench.c_str(),
+                values.size(), metric.c_str(), mid, *lo, *hi);
 }
 
 int pingpong(const Args& args) {
@@ -118,7 +120,9 @@ int pingpong(const Args& args) {
         noDelay(fd);
         std::vector<char> buffer(args.size);
         for (std::size_t i = 0; i < total; ++i) {
-            if (!readAll(fd, buffer.data(), buffer.size()) || !writeAll(fd, buffer.data(), buffer.size())) _exit(1);
+            if (!readAll(fd, buffer.data(), buffer.size()) ||
+                !writeAll(fd, buffer.data(), buffer.size()))
+                _exit(1);
         }
         _exit(0);
     }
@@ -134,17 +138,24 @@ int pingpong(const Args& args) {
         micros.reserve(args.messages);
         for (std::size_t i = 0; i < warmup + args.messages; ++i) {
             const auto start = Clock::now();
-            if (!writeAll(fd, buffer.data(), buffer.size()) || !readAll(fd, buffer.data(), buffer.size())) die("pingpong");
-            if (i >= warmup) micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+            if (!writeAll(fd, buffer.data(), buffer.size()) ||
+                !readAll(fd, buffer.data(), buffer.size()))
+                die("pingpong");
+            if (i >= warmup)
+                micros.push_back(
+                    std::chrono::duration<double, std::micro>(Clock::now() - start).count());
         }
         double sum = 0;
         for (double m : micros) sum += m;
         const double p50 = percentile(micros, 50), p99 = percentile(micros, 99);
-        std::printf("{\"bench\":\"tcp_pingpong\",\"run\":%d,\"messages\":%zu,\"size\":%zu,\"p50_us\":%.2f,\"p99_us\":%.2f,"
-                    "\"mean_us\":%.2f,\"load1\":%.2f}\n# tcp ping-pong run %d: %zu x %zu B round trips: p50 %.1f us, "
-                    "p99 %.1f us, mean %.1f us; load %.2f\n",
-                    run, args.messages, args.size, p50, p99, sum / micros.size(), load, run, args.messages, args.size,
-                    p50, p99, sum / micros.size(), load);
+        std::printf(
+            "{\"bench\":\"tcp_pingpong\",\"run\":%d,\"messages\":%zu,\"size\":%zu,\"p50_us\":%.2f,"
+            "\"p99_us\":%.2f,"
+            "\"mean_us\":%.2f,\"load1\":%.2f}\n# tcp ping-pong run %d: %zu x %zu B round trips: "
+            "p50 %.1f us, "
+            "p99 %.1f us, mean %.1f us; load %.2f\n",
+            run, args.messages, args.size, p50, p99, sum / micros.size(), load, run, args.messages,
+            args.size, p50, p99, sum / micros.size(), load);
         p50s.push_back(p50);
         p99s.push_back(p99);
         loads.push_back(load);
@@ -154,8 +165,8 @@ int pingpong(const Args& args) {
     ::waitpid(child, &status, 0);
     const auto [lo, hi] = std::minmax_element(p99s.begin(), p99s.end());
     char extra[160];
-    std::snprintf(extra, sizeof extra, ",\"p99_us\":{\"median\":%.6g,\"min\":%.6g,\"max\":%.6g}", percentile(p99s, 50),
-                  *lo, *hi);
+    std::snprintf(extra, sizeof extra, ",\"p99_us\":{\"median\":%.6g,\"min\":%.6g,\"max\":%.6g}",
+                  percentile(p99s, 50), *lo, *hi);
     summary("tcp_pingpong", "p50_us", p50s, loads, extra);
     return 0;
 }
@@ -176,9 +187,11 @@ int memcpyBandwidth(const Args& args) {
         }
         const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
         const double gbps = copies * static_cast<double>(bytes) / seconds / 1e9;
-        std::printf("{\"bench\":\"memcpy\",\"run\":%d,\"bytes\":%zu,\"gb_per_s\":%.2f,\"load1\":%.2f,\"check\":%d}\n"
-                    "# memcpy run %d: %zu MB into a touched buffer: %.2f GB/s; load %.2f\n",
-                    run, bytes, gbps, load, to[bytes / 2], run, args.mb, gbps, load);
+        std::printf(
+            "{\"bench\":\"memcpy\",\"run\":%d,\"bytes\":%zu,\"gb_per_s\":%.2f,\"load1\":%.2f,"
+            "\"check\":%d}\n"
+            "# memcpy run %d: %zu MB into a touched buffer: %.2f GB/s; load %.2f\n",
+            run, bytes, gbps, load, to[bytes / 2], run, args.mb, gbps, load);
         rates.push_back(gbps);
         loads.push_back(load);
     }
@@ -190,7 +203,9 @@ int memcpyBandwidth(const Args& args) {
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: raw_limits pingpong|memcpy [--messages N] [--size B] [--mb MB] [--repeat R]\n");
+        std::fprintf(
+            stderr,
+            "usage: raw_limits pingpong|memcpy [--messages N] [--size B] [--mb MB] [--repeat R]\n");
         return 2;
     }
     const std::string command = argv[1];
@@ -198,10 +213,14 @@ int main(int argc, char** argv) {
     for (int i = 2; i + 1 < argc; i += 2) {
         const std::string flag = argv[i];
         const std::size_t value = std::stoull(argv[i + 1]);
-        if (flag == "--messages") args.messages = value;
-        else if (flag == "--size") args.size = value;
-        else if (flag == "--mb") args.mb = value;
-        else if (flag == "--repeat") args.repeat = static_cast<int>(std::max<std::size_t>(1, value));
+        if (flag == "--messages")
+            args.messages = value;
+        else if (flag == "--size")
+            args.size = value;
+        else if (flag == "--mb")
+            args.mb = value;
+        else if (flag == "--repeat")
+            args.repeat = static_cast<int>(std::max<std::size_t>(1, value));
         else {
             std::fprintf(stderr, "raw_limits: unknown flag %s\n", flag.c_str());
             return 2;

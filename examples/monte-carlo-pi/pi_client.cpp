@@ -19,7 +19,8 @@
 int main(int argc, char** argv) {
     const char* address = argc > 1 ? argv[1] : std::getenv("PLEXUS_SCHEDULER_ADDRESS");
     if (address == nullptr) {
-        std::cerr << "usage: " << argv[0] << " tcp://HOST:PORT  (or set PLEXUS_SCHEDULER_ADDRESS)\n";
+        std::cerr << "usage: " << argv[0]
+                  << " tcp://HOST:PORT  (or set PLEXUS_SCHEDULER_ADDRESS)\n";
         return EXIT_FAILURE;
     }
     constexpr std::uint64_t kTasks = 100;
@@ -45,11 +46,14 @@ int main(int argc, char** argv) {
         std::cerr << "a task failed: " << e.what() << "\n";
         return EXIT_FAILURE;
     }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double estimate = 4.0 * static_cast<double>(inside) / static_cast<double>(kTasks * kSamplesPerTask);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double estimate =
+        4.0 * static_cast<double>(inside) / static_cast<double>(kTasks * kSamplesPerTask);
 
-    std::cout << "pi ~= " << estimate << " from " << kTasks * kSamplesPerTask << " samples in " << kTasks
-              << " tasks (" << seconds << " s); error " << std::abs(estimate - std::numbers::pi) << "\n";
+    std::cout << "pi ~= " << estimate << " from " << kTasks * kSamplesPerTask << " samples in "
+              << kTasks << " tasks (" << seconds << " s); error "
+              << std::abs(estimate - std::numbers::pi) << "\n";
     (*client)->disconnect();
     // With 10^8 samples the standard error is ~1.6e-4: anything far off means a task went wrong.
     return std::abs(estimate - std::numbers::pi) < 0.01 ? EXIT_SUCCESS : EXIT_FAILURE;

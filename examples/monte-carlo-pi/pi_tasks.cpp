@@ -25,4 +25,6 @@ std::uint64_t sampleInside(std::uint64_t seed, std::uint64_t samples) {
 
 }  // namespace
 
-PLEXUS_TASK_LIBRARY("monte-carlo-pi") { registry.add("pi.sample", &sampleInside); }
+PLEXUS_TASK_LIBRARY("monte-carlo-pi") {
+    registry.add("pi.sample", &sampleInside);
+}

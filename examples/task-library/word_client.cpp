@@ -41,14 +41,16 @@ int main(int argc, char** argv) {
     plexus::Future words = (*client)->submit("words.split", text);
     plexus::Future empty = (*client)->submit("words.longest", std::string());
     std::vector<std::string> lines;
-    for (int i = 1; i <= 50; ++i) lines.push_back(std::string(static_cast<std::size_t>(i), 'x') + " y");
+    for (int i = 1; i <= 50; ++i)
+        lines.push_back(std::string(static_cast<std::size_t>(i), 'x') + " y");
     std::vector<plexus::Future> counts = (*client)->map("words.count", lines);
 
     try {
         expectEqual(count.get<std::uint64_t>(), std::uint64_t{9}, "words.count");
         expectEqual(longest.get<std::string>(), std::string("quick"), "words.longest");
         expectEqual(words.get<std::vector<std::string>>().size(), std::size_t{9}, "words.split");
-        for (auto& future : counts) expectEqual(future.get<std::uint64_t>(), std::uint64_t{2}, "map words.count");
+        for (auto& future : counts)
+            expectEqual(future.get<std::uint64_t>(), std::uint64_t{2}, "map words.count");
     } catch (const std::exception& e) {
         std::cerr << "a task failed: " << e.what() << "\n";
         return EXIT_FAILURE;

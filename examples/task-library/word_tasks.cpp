@@ -17,7 +17,9 @@ std::vector<std::string> split(const std::string& text) {
     return words;
 }
 
-std::uint64_t countWords(std::string text) { return split(text).size(); }
+std::uint64_t countWords(std::string text) {
+    return split(text).size();
+}
 
 std::string longestWord(std::string text) {
     std::string longest;

@@ -78,7 +78,7 @@ void Connector::onHandshake(Connection& connection) {
     up_ = true;
     delay_ = env_.options.reconnectInitial;
     logger().debug("tcp: connected to {} (peer identity {})", peer_,
-                  printable(connection.peerIdentity()));
+                   printable(connection.peerIdentity()));
     env_.notifyConnected(peer_);
     while (!waiting_.empty() && connection.isOpen()) {
         connection.send(std::move(waiting_.front()));

@@ -35,7 +35,9 @@ class Connector final : public ConnectionEvents, public std::enable_shared_from_
     /// and reported with onDisconnected(peer, reason).
     void close(const Error& reason);
     /// True while the established connection still has frames to write.
-    bool hasPendingWrites() const { return up_ && connection_ && connection_->isOpen() && connection_->hasPendingWrites(); }
+    bool hasPendingWrites() const {
+        return up_ && connection_ && connection_->isOpen() && connection_->hasPendingWrites();
+    }
 
     void onHandshake(Connection& connection) override;
     void onFrame(Connection& connection, Buffer frame) override;

@@ -73,7 +73,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
     bool isOpen() const noexcept { return !closed_; }
     /// True while frames are queued or a write is in flight.
-    bool hasPendingWrites() const noexcept { return writing_ || !queue_.empty() || !preamble_.empty(); }
+    bool hasPendingWrites() const noexcept {
+        return writing_ || !queue_.empty() || !preamble_.empty();
+    }
     bool handshakeDone() const noexcept { return decoder_.handshakeDone(); }
     /// The identity the peer announced; empty before the handshake.
     const Identity& peerIdentity() const noexcept;

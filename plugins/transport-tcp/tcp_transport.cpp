@@ -54,7 +54,7 @@ constexpr std::chrono::milliseconds kDrainPoll{2};
 }  // namespace
 
 void TcpTransport::shutdown() {
-    flushSends();  // frames sent before destruction began go to their connections first
+    flushSends();          // frames sent before destruction began go to their connections first
     env_.stopping = true;  // from here on the handler is never called
     for (auto& listener : listeners_) listener->close();
     awaitDrained(std::chrono::steady_clock::now() + kShutdownLinger);
@@ -62,14 +62,18 @@ void TcpTransport::shutdown() {
 
 void TcpTransport::awaitDrained(std::chrono::steady_clock::time_point deadline) {
     bool pending = accepted_.hasPendingWrites();
-    for (const auto& [peer, connector] : connectors_) pending = pending || connector->hasPendingWrites();
+    for (const auto& [peer, connector] : connectors_)
+        pending = pending || connector->hasPendingWrites();
     if (!pending || std::chrono::steady_clock::now() >= deadline) {
-        if (pending) logger().warn("tcp: closing with frames still unsent after {} ms", kShutdownLinger.count());
+        if (pending)
+            logger().warn("tcp: closing with frames still unsent after {} ms",
+                          kShutdownLinger.count());
         closeEverything();
         return;
     }
     drainTimer_.expires_after(kDrainPoll);
-    drainTimer_.async_wait([this, deadline](const boost::system::error_code&) { awaitDrained(deadline); });
+    drainTimer_.async_wait(
+        [this, deadline](const boost::system::error_code&) { awaitDrained(deadline); });
 }
 
 void TcpTransport::closeEverything() {

@@ -59,7 +59,7 @@ class TcpTransport final : public Transport {
     void flushSends();  // I/O thread
     void shutdown();    // I/O thread: stop accepting, then drain, then close
     void awaitDrained(std::chrono::steady_clock::time_point deadline);  // I/O thread
-    void closeEverything();  // I/O thread
+    void closeEverything();                                             // I/O thread
     void runLoop() noexcept;
 
     boost::asio::io_context io_;

@@ -204,7 +204,8 @@ TEST_F(ClientTest, ResultsArrivingTogetherAreFetchedTogether) {
     for (int i = 0; i < kTasks; ++i) futures.push_back(client->submit("f"));
     for (int i = 0; i < kTasks; ++i) tasks.push_back(expect<Task>(MessageKind::task));
     for (int i = 0; i < kTasks; ++i) {  // one burst
-        scheduler.send(TaskResult{tasks[i].taskId, TaskStatus::success, {}, {"r" + std::to_string(i)}});
+        scheduler.send(
+            TaskResult{tasks[i].taskId, TaskStatus::success, {}, {"r" + std::to_string(i)}});
     }
     std::vector<Bytes> requested;
     std::size_t requests = 0;
@@ -221,7 +222,8 @@ TEST_F(ClientTest, ResultsArrivingTogetherAreFetchedTogether) {
         }
         scheduler.send(Message(std::move(response)));
     }
-    EXPECT_LT(requests, static_cast<std::size_t>(kTasks) / 4) << "fetches were not batched: " << requests;
+    EXPECT_LT(requests, static_cast<std::size_t>(kTasks) / 4)
+        << "fetches were not batched: " << requests;
     for (int i = 0; i < kTasks; ++i) EXPECT_EQ(futures[i].get(), "bytes of r" + std::to_string(i));
 }
 

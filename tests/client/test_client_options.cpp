@@ -73,12 +73,16 @@ struct BadCase {
     const char* key;
 };
 
-void PrintTo(const BadCase& c, std::ostream* out) { *out << c.key; }
+void PrintTo(const BadCase& c, std::ostream* out) {
+    *out << c.key;
+}
 
-// Names each case after the key it breaks ("client_timeout_seconds"), so ctest lists readable names.
+// Names each case after the key it breaks ("client_timeout_seconds"), so ctest lists readable
+// names.
 std::string caseName(const ::testing::TestParamInfo<BadCase>& info) {
     std::string name = std::to_string(info.index) + "_";
-    for (const char* c = info.param.key; *c != 0; ++c) name += std::isalnum(static_cast<unsigned char>(*c)) ? *c : '_';
+    for (const char* c = info.param.key; *c != 0; ++c)
+        name += std::isalnum(static_cast<unsigned char>(*c)) ? *c : '_';
     return name;
 }
 

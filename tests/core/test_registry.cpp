@@ -116,13 +116,15 @@ TEST(Registry, MissingPluginListsEveryPathTriedInOrder) {
 TEST(Registry, SearchPathIsConfigDirThenEnvironmentThenInstallDir) {
     ScopedEnv env("PLEXUS_PLUGIN_PATH", "/env/one::/env/two:");
     const fs::path besideCore = coreLibraryDir() / "plexus" / "plugins";
-    EXPECT_EQ(besideCore, test::buildPluginDir()) << "the build tree lays plugins out as an install does";
+    EXPECT_EQ(besideCore, test::buildPluginDir())
+        << "the build tree lays plugins out as an install does";
     const std::vector<fs::path> expected{"/config/dir", "/env/one", "/env/two", besideCore,
                                          detail::kInstalledPluginDir};
     EXPECT_EQ(pluginSearchPath(fs::path("/config/dir")), expected);
 
     ScopedEnv unset("PLEXUS_PLUGIN_PATH", nullptr);
-    EXPECT_EQ(pluginSearchPath(std::nullopt), (std::vector<fs::path>{besideCore, detail::kInstalledPluginDir}));
+    EXPECT_EQ(pluginSearchPath(std::nullopt),
+              (std::vector<fs::path>{besideCore, detail::kInstalledPluginDir}));
 }
 
 TEST(Registry, NotFoundListsConfigDirEnvironmentAndInstallDir) {

@@ -7,10 +7,12 @@
 namespace plexus::test {
 
 InProcessScheduler::InProcessScheduler(const std::string& extraConfig) {
-    const std::string text = "scheduler:\n"
-                             "  endpoints:\n"
-                             "    - address: tcp://127.0.0.1:0\n"
-                             "  plugin_dir: " + buildPluginDir().string() + "\n" + extraConfig;
+    const std::string text =
+        "scheduler:\n"
+        "  endpoints:\n"
+        "    - address: tcp://127.0.0.1:0\n"
+        "  plugin_dir: " +
+        buildPluginDir().string() + "\n" + extraConfig;
     scheduler_ = std::make_unique<detail::Scheduler>(
         detail::parseSchedulerConfig(parseConfigText(text, "in-process-scheduler.yaml")));
     auto bound = scheduler_->start();
@@ -24,19 +26,25 @@ InProcessScheduler::~InProcessScheduler() {
     thread_.join();
 }
 
-WorkerProcesses::WorkerProcesses(const std::string& address, int count, int executors, const std::string& transport,
-                                 const std::string& codec) {
-    const auto config = dir_.write("worker.yaml", "worker:\n"
-                                                  "  scheduler: {address: '" + address + "', transport: " + transport +
-                                                      ", codec: " + codec + "}\n"
-                                                  "  task_libraries: [" + std::string(PLEXUS_E2E_TASKS) + "]\n"
-                                                  "  executors: " + std::to_string(executors) + "\n"
-                                                  "  heartbeat_interval_seconds: 0.5\n"
-                                                  "  log_level: warn\n");
+WorkerProcesses::WorkerProcesses(const std::string& address, int count, int executors,
+                                 const std::string& transport, const std::string& codec) {
+    const auto config =
+        dir_.write("worker.yaml",
+                   "worker:\n"
+                   "  scheduler: {address: '" +
+                       address + "', transport: " + transport + ", codec: " + codec +
+                       "}\n"
+                       "  task_libraries: [" +
+                       std::string(PLEXUS_E2E_TASKS) +
+                       "]\n"
+                       "  executors: " +
+                       std::to_string(executors) +
+                       "\n"
+                       "  heartbeat_interval_seconds: 0.5\n"
+                       "  log_level: warn\n");
     for (int i = 0; i < count; ++i) {
         workers_.push_back(std::make_unique<ChildProcess>(
-            plexusBinary(),
-            std::vector<std::string>{"worker", "--config", config.string()}));
+            plexusBinary(), std::vector<std::string>{"worker", "--config", config.string()}));
     }
 }
 

@@ -18,14 +18,14 @@ namespace plexus::test {
 
 /// A scheduler run in this process on its own thread, with the real plugins and transports.
 class InProcessScheduler {
-public:
+  public:
     /// `extraConfig` is appended to the `scheduler:` section (indented by two spaces).
     explicit InProcessScheduler(const std::string& extraConfig = "");
     ~InProcessScheduler();
     const std::string& address() const { return address_; }
     detail::SchedulerSnapshot snapshot() { return scheduler_->snapshot(); }
 
-private:
+  private:
     std::unique_ptr<detail::Scheduler> scheduler_;
     std::string address_;
     std::thread thread_;
@@ -34,20 +34,21 @@ private:
 /// N `plexus worker` processes pointed at `address` over `transport` and `codec`, each with
 /// `executors` threads, heartbeating every 0.5 s.
 class WorkerProcesses {
-public:
-    WorkerProcesses(const std::string& address, int count, int executors = 2, const std::string& transport = "tcp",
-                    const std::string& codec = "capnp");
+  public:
+    WorkerProcesses(const std::string& address, int count, int executors = 2,
+                    const std::string& transport = "tcp", const std::string& codec = "capnp");
     std::size_t size() const { return workers_.size(); }
     ChildProcess& at(std::size_t i) { return *workers_.at(i); }
     std::string output(std::size_t i) const { return workers_.at(i)->output(); }
 
-private:
+  private:
     TempDir dir_;
     std::vector<std::unique_ptr<ChildProcess>> workers_;
 };
 
 /// A connected client, or a test failure explaining why not.
-std::unique_ptr<Client> connectClient(const std::string& address, const std::string& transport = "tcp",
+std::unique_ptr<Client> connectClient(const std::string& address,
+                                      const std::string& transport = "tcp",
                                       const std::string& codec = "capnp");
 
 }  // namespace plexus::test

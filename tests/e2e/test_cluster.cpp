@@ -73,7 +73,8 @@ TEST(Cluster, ThrowingTaskRaisesTheRemoteMessage) {
         failing.get();
         FAIL() << "a failed task must throw";
     } catch (const TaskFailed& e) {
-        EXPECT_NE(std::string(e.what()).find("the answer was not 42"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("the answer was not 42"), std::string::npos)
+            << e.what();
     }
     EXPECT_EQ(fine.get<std::int64_t>(), 36);  // the worker carries on
 }
@@ -157,12 +158,13 @@ TEST(Cluster, ClientThatDisconnectsLeavesNoObjectsBehind) {
         auto later = connectClient(scheduler.address());
         ASSERT_TRUE(later);
         std::vector<Future> fence;
-        for (int i = 0; i < 4; ++i) fence.push_back(later->submit("e2e.sleep_ms", std::int64_t{100}));
+        for (int i = 0; i < 4; ++i)
+            fence.push_back(later->submit("e2e.sleep_ms", std::int64_t{100}));
         for (auto& f : fence) EXPECT_EQ(f.get<std::int64_t>(), 100);
         later->disconnect();
     }
-    EXPECT_TRUE(waitUntil(clean, 10s)) << "objects " << scheduler.snapshot().objects << ", tasks "
-                                       << scheduler.snapshot().tasks;
+    EXPECT_TRUE(waitUntil(clean, 10s))
+        << "objects " << scheduler.snapshot().objects << ", tasks " << scheduler.snapshot().tasks;
 }
 
 // A graph of 10 chains of 100 nodes; one node fails half-way along its chain. Sent as Scaler's
@@ -187,13 +189,16 @@ TEST(Cluster, ThousandNodeGraphWithAFailingNode) {
     };
     addObject("message", "node 3/50 failed on purpose");
     GraphTask graph{"graph-1", me, {}, {}};
-    auto nodeId = [](int chain, int k) { return "n-" + std::to_string(chain) + "-" + std::to_string(k); };
+    auto nodeId = [](int chain, int k) {
+        return "n-" + std::to_string(chain) + "-" + std::to_string(k);
+    };
     for (int chain = 0; chain < 10; ++chain) {
         addObject("seed-" + std::to_string(chain), toBytes<std::int64_t>(chain * 1000));
         for (int k = 0; k < 100; ++k) {
             Task task{nodeId(chain, k), me, {}, "plexus:fn:e2e.increment", {}};
             if (k == 0) {
-                task.functionArgs.push_back(Argument{ArgumentType::objectID, "seed-" + std::to_string(chain)});
+                task.functionArgs.push_back(
+                    Argument{ArgumentType::objectID, "seed-" + std::to_string(chain)});
             } else {
                 task.functionArgs.push_back(Argument{ArgumentType::task, nodeId(chain, k - 1)});
             }
@@ -212,18 +217,22 @@ TEST(Cluster, ThousandNodeGraphWithAFailingNode) {
     std::optional<TaskResult> graphResult;
     while (!graphResult) {
         auto message = client.waitFor(MessageKind::taskResult, 60s);
-        ASSERT_TRUE(message) << "graph did not finish; " << results.size() << " node results so far";
+        ASSERT_TRUE(message) << "graph did not finish; " << results.size()
+                             << " node results so far";
         auto& result = std::get<TaskResult>(*message);
         if (result.taskId == "graph-1") {
             graphResult = result;
         } else {
-            EXPECT_TRUE(results.emplace(result.taskId, result).second) << "two results for " << result.taskId;
+            EXPECT_TRUE(results.emplace(result.taskId, result).second)
+                << "two results for " << result.taskId;
         }
     }
     EXPECT_EQ(results.size(), 1000u) << "every target ends once";
     EXPECT_EQ(graphResult->status, TaskStatus::failed);
-    for (int k = 0; k < 50; ++k) EXPECT_EQ(results.at(nodeId(3, k)).status, TaskStatus::success) << k;
-    for (int k = 50; k < 100; ++k) EXPECT_EQ(results.at(nodeId(3, k)).status, TaskStatus::failed) << k;
+    for (int k = 0; k < 50; ++k)
+        EXPECT_EQ(results.at(nodeId(3, k)).status, TaskStatus::success) << k;
+    for (int k = 50; k < 100; ++k)
+        EXPECT_EQ(results.at(nodeId(3, k)).status, TaskStatus::failed) << k;
 
     // A failed target's result object holds the failing node's error; a successful one its value.
     const auto& failed = results.at(nodeId(3, 99));

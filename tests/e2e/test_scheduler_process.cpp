@@ -18,7 +18,7 @@ using namespace std::chrono_literals;
 
 // A scheduler process started from a config with port 0; knows the address it bound.
 class SchedulerProcess {
-public:
+  public:
     explicit SchedulerProcess(const std::string& extraConfig = "") {
         config_ = dir_.write("scheduler.yaml",
                              "scheduler:\n"
@@ -26,12 +26,14 @@ public:
                              "    - address: tcp://127.0.0.1:0\n"
                              "      transport: tcp\n"
                              "      codec: capnp\n"
-                             "  plugin_dir: " + buildPluginDir().string() + "\n" + extraConfig);
+                             "  plugin_dir: " +
+                                 buildPluginDir().string() + "\n" + extraConfig);
         addressFile_ = dir_.path() / "address";
         process_ = std::make_unique<ChildProcess>(
-            plexusBinary(), std::vector<std::string>{"scheduler", "--config", config_.string(), "--address-file",
-                                                     addressFile_.string()});
-        const bool ready = waitUntil([this] { return std::filesystem::exists(addressFile_) || !process_->running(); });
+            plexusBinary(), std::vector<std::string>{"scheduler", "--config", config_.string(),
+                                                     "--address-file", addressFile_.string()});
+        const bool ready = waitUntil(
+            [this] { return std::filesystem::exists(addressFile_) || !process_->running(); });
         if (!ready || !std::filesystem::exists(addressFile_)) {
             throw std::runtime_error("scheduler did not start:\n" + process_->output());
         }
@@ -42,7 +44,7 @@ public:
     const std::string& address() const { return address_; }
     ChildProcess& process() { return *process_; }
 
-private:
+  private:
     TempDir dir_;
     std::filesystem::path config_;
     std::filesystem::path addressFile_;
@@ -57,7 +59,8 @@ TEST(SchedulerProcess, EchoesClientHeartbeatsOverTcpCapnp) {
     client.connect(scheduler.address());
     for (int i = 0; i < 3; ++i) {  // ping-pong, as Scaler peers heartbeat
         client.send(ClientHeartbeat{Resource{12, 3456}, 100});
-        ASSERT_TRUE(client.waitFor(MessageKind::clientHeartbeatEcho).has_value()) << scheduler.process().output();
+        ASSERT_TRUE(client.waitFor(MessageKind::clientHeartbeatEcho).has_value())
+            << scheduler.process().output();
     }
 }
 
@@ -121,7 +124,8 @@ TEST(SchedulerProcess, StopsCleanlyOnSigterm) {
 
 TEST(SchedulerProcess, BadConfigFailsWithFileLineAndKey) {
     TempDir dir;
-    const auto config = dir.write("bad.yaml", "scheduler:\n  endpoints:\n    - address: tcp://127.0.0.1:0\n  colour: blue\n");
+    const auto config = dir.write(
+        "bad.yaml", "scheduler:\n  endpoints:\n    - address: tcp://127.0.0.1:0\n  colour: blue\n");
     ChildProcess process(plexusBinary(), {"scheduler", "--config", config.string()});
     const int status = process.waitExit(10s);
     ASSERT_NE(status, -1);
@@ -134,14 +138,18 @@ TEST(SchedulerProcess, BadConfigFailsWithFileLineAndKey) {
 TEST(SchedulerProcess, MissingPluginListsEveryPathTried) {
     TempDir dir;
     const auto config = dir.write("s.yaml",
-                                  "scheduler:\n  endpoints:\n    - address: tcp://127.0.0.1:0\n      transport: carrier-pigeon\n"
-                                  "  plugin_dir: " + dir.path().string() + "\n");
+                                  "scheduler:\n  endpoints:\n    - address: tcp://127.0.0.1:0\n    "
+                                  "  transport: carrier-pigeon\n"
+                                  "  plugin_dir: " +
+                                      dir.path().string() + "\n");
     ChildProcess process(plexusBinary(), {"scheduler", "--config", config.string()});
     const int status = process.waitExit(10s);
     ASSERT_NE(status, -1);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0);
     const std::string output = process.output();
-    EXPECT_NE(output.find((dir.path() / "plexus_transport_carrier-pigeon.so").string()), std::string::npos) << output;
+    EXPECT_NE(output.find((dir.path() / "plexus_transport_carrier-pigeon.so").string()),
+              std::string::npos)
+        << output;
     EXPECT_NE(output.find("s.yaml:4:"), std::string::npos) << output;
 }
 

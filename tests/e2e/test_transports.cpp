@@ -23,20 +23,21 @@ struct EndpointSpec {
 
 // `plexus scheduler` listening on one endpoint per spec (port 0 each); addresses in spec order.
 class SchedulerWithEndpoints {
-public:
+  public:
     explicit SchedulerWithEndpoints(const std::vector<EndpointSpec>& specs) {
         std::string config = "scheduler:\n  endpoints:\n";
         for (const auto& spec : specs) {
-            config += "    - {address: 'tcp://127.0.0.1:0', transport: " + spec.transport + ", codec: " + spec.codec +
-                      "}\n";
+            config += "    - {address: 'tcp://127.0.0.1:0', transport: " + spec.transport +
+                      ", codec: " + spec.codec + "}\n";
         }
         config += "  worker_timeout_seconds: 5\n  plugin_dir: " + buildPluginDir().string() + "\n";
         const auto file = dir_.write("scheduler.yaml", config);
         const auto addressFile = dir_.path() / "addresses";
         process_ = std::make_unique<ChildProcess>(
-            plexusBinary(),
-            std::vector<std::string>{"scheduler", "--config", file.string(), "--address-file", addressFile.string()});
-        if (!waitUntil([&] { return std::filesystem::exists(addressFile) || !process_->running(); }) ||
+            plexusBinary(), std::vector<std::string>{"scheduler", "--config", file.string(),
+                                                     "--address-file", addressFile.string()});
+        if (!waitUntil(
+                [&] { return std::filesystem::exists(addressFile) || !process_->running(); }) ||
             !std::filesystem::exists(addressFile)) {
             throw std::runtime_error("scheduler did not start:\n" + process_->output());
         }
@@ -46,7 +47,7 @@ public:
     const std::string& address(std::size_t i) const { return addresses_.at(i); }
     ChildProcess& process() { return *process_; }
 
-private:
+  private:
     TempDir dir_;
     std::unique_ptr<ChildProcess> process_;
     std::vector<std::string> addresses_;
@@ -67,13 +68,15 @@ TEST_P(TransportCodecMatrix, SameJobPasses) {
     // A 4 MiB object through the whole path, and a failure's text.
     ObjectRef big = client->put(std::string(4 << 20, 'z'));
     EXPECT_EQ(client->get(big).size(), std::size_t{4} << 20);
-    EXPECT_THROW(client->submit("e2e.fail", std::string("over " + spec.transport)).get(), TaskFailed);
+    EXPECT_THROW(client->submit("e2e.fail", std::string("over " + spec.transport)).get(),
+                 TaskFailed);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllCombinations, TransportCodecMatrix,
-                         ::testing::Values(EndpointSpec{"tcp", "capnp"}, EndpointSpec{"tcp", "protobuf"},
-                                           EndpointSpec{"zmq", "capnp"}, EndpointSpec{"zmq", "protobuf"}),
-                         [](const auto& info) { return info.param.transport + "_" + info.param.codec; });
+INSTANTIATE_TEST_SUITE_P(
+    AllCombinations, TransportCodecMatrix,
+    ::testing::Values(EndpointSpec{"tcp", "capnp"}, EndpointSpec{"tcp", "protobuf"},
+                      EndpointSpec{"zmq", "capnp"}, EndpointSpec{"zmq", "protobuf"}),
+    [](const auto& info) { return info.param.transport + "_" + info.param.codec; });
 
 // Peers on different endpoints (and codecs) are routed to each other: a client on one endpoint,
 // workers on the others.
@@ -99,11 +102,13 @@ TEST(Migration, FromZeroMqToTcpWhileTasksFlow) {
     ASSERT_TRUE(client);
     constexpr std::int64_t kTasks = 3000;
     std::vector<Future> futures;
-    for (std::int64_t i = 0; i < kTasks; ++i) futures.push_back(client->submit("e2e.sleep_ms", std::int64_t{1}));
+    for (std::int64_t i = 0; i < kTasks; ++i)
+        futures.push_back(client->submit("e2e.sleep_ms", std::int64_t{1}));
     ASSERT_TRUE(waitUntil([&] { return futures[kTasks / 10].done(); }, 60s));
     WorkerProcesses newWorkers(scheduler.address(1), 2, 2, "tcp", "capnp");
     ASSERT_TRUE(waitUntil([&] { return futures[kTasks / 5].done(); }, 60s));
-    for (std::size_t i = 0; i < oldWorkers->size(); ++i) oldWorkers->at(i).signal(SIGTERM);  // graceful leave
+    for (std::size_t i = 0; i < oldWorkers->size(); ++i)
+        oldWorkers->at(i).signal(SIGTERM);  // graceful leave
     for (std::size_t i = 0; i < oldWorkers->size(); ++i) {
         const int status = oldWorkers->at(i).waitExit(30s);
         EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << oldWorkers->output(i);

@@ -11,7 +11,7 @@ namespace plexus::detail::scheduler_test {
 using namespace std::chrono_literals;
 
 class RecordingOutbox : public Outbox {
-public:
+  public:
     struct Sent {
         PeerAddress to;
         MessageKind kind;
@@ -20,7 +20,8 @@ public:
     void send(const PeerAddress& to, const Message& message) override {
         sent.push_back(Sent{to, kindOf(message), cloneMessage(message)});
     }
-    void forward(const PeerAddress& to, std::uint32_t, const Message& message, const Buffer&) override {
+    void forward(const PeerAddress& to, std::uint32_t, const Message& message,
+                 const Buffer&) override {
         send(to, message);
     }
     void requestStop() override { stopRequested = true; }
@@ -30,7 +31,7 @@ public:
 };
 
 class SchedulerCoreTest : public ::testing::Test {
-protected:
+  protected:
     SchedulerCoreTest() { settings.clientTimeout = settings.workerTimeout = 60s; }
 
     void receive(const std::string& peer, Message message, std::uint32_t endpoint = 0) {
@@ -51,10 +52,11 @@ protected:
         return n;
     }
 
-    static Task task(const std::string& id, const std::string& client, std::vector<std::string> args = {},
-                     const std::string& function = "fn") {
+    static Task task(const std::string& id, const std::string& client,
+                     std::vector<std::string> args = {}, const std::string& function = "fn") {
         Task t{id, client, {}, function, {}};
-        for (auto& arg : args) t.functionArgs.push_back(Argument{ArgumentType::objectID, std::move(arg)});
+        for (auto& arg : args)
+            t.functionArgs.push_back(Argument{ArgumentType::objectID, std::move(arg)});
         return t;
     }
     static ObjectInstruction objects(const std::string& owner, std::vector<std::string> ids) {

@@ -11,12 +11,13 @@ const std::string kClient = "1|Client|c";
 const std::string kWorker = "2|Agent|w";
 
 class GraphTest : public SchedulerCoreTest {
-protected:
+  protected:
     void SetUp() override {
         receive(kClient, ClientHeartbeat{});
         receive(kWorker, WorkerHeartbeat{});
     }
-    static Task node(const std::string& id, std::vector<std::string> taskArgs, std::vector<std::string> objectArgs = {}) {
+    static Task node(const std::string& id, std::vector<std::string> taskArgs,
+                     std::vector<std::string> objectArgs = {}) {
         Task t{id, kClient, {}, "fn", {}};
         for (auto& a : objectArgs) t.functionArgs.push_back(Argument{ArgumentType::objectID, a});
         for (auto& a : taskArgs) t.functionArgs.push_back(Argument{ArgumentType::task, a});
@@ -24,7 +25,8 @@ protected:
     }
     std::vector<std::string> dispatched() const {
         std::vector<std::string> ids;
-        for (const auto* m : sentTo(kWorker, MessageKind::task)) ids.push_back(std::get<Task>(*m).taskId);
+        for (const auto* m : sentTo(kWorker, MessageKind::task))
+            ids.push_back(std::get<Task>(*m).taskId);
         return ids;
     }
     const Task& dispatchedTask(const std::string& id) const {
@@ -40,7 +42,8 @@ protected:
     }
     std::vector<TaskResult> clientResults() const {
         std::vector<TaskResult> results;
-        for (const auto* m : sentTo(kClient, MessageKind::taskResult)) results.push_back(std::get<TaskResult>(*m));
+        for (const auto* m : sentTo(kClient, MessageKind::taskResult))
+            results.push_back(std::get<TaskResult>(*m));
         return results;
     }
 };
@@ -114,8 +117,9 @@ TEST_F(GraphTest, FailurePropagatesToEveryUnfinishedTarget) {
 TEST_F(GraphTest, ThousandNodeChainWithAFailureInTheMiddle) {
     GraphTask graph{"g", kClient, {}, {}};
     for (int i = 0; i < 1000; ++i) {
-        graph.graph.push_back(node("n" + std::to_string(i), i == 0 ? std::vector<std::string>{}
-                                                                    : std::vector<std::string>{"n" + std::to_string(i - 1)}));
+        graph.graph.push_back(node("n" + std::to_string(i),
+                                   i == 0 ? std::vector<std::string>{}
+                                          : std::vector<std::string>{"n" + std::to_string(i - 1)}));
         graph.targets.push_back("n" + std::to_string(i));
     }
     receive(kClient, std::move(graph));

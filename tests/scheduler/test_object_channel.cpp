@@ -12,7 +12,7 @@ const std::string kOther = "4|Client|d";
 const std::string kWorker = "2|Agent|w";
 
 class ObjectChannelTest : public SchedulerCoreTest {
-protected:
+  protected:
     void SetUp() override {
         receive(kClient, ClientHeartbeat{});
         receive(kOther, ClientHeartbeat{});
@@ -60,9 +60,11 @@ TEST_F(ObjectChannelTest, ObjectsOfUnknownClientsAreNotStored) {
 
 TEST_F(ObjectChannelTest, OnlyTheOwnerDeletes) {
     receive(kClient, objects(kClient, {"a", "b"}));
-    receive(kOther, ObjectInstruction{ObjectInstructionType::del, kOther, ObjectContent{{"a"}, {}, {}, {}}});
+    receive(kOther, ObjectInstruction{ObjectInstructionType::del, kOther,
+                                      ObjectContent{{"a"}, {}, {}, {}}});
     EXPECT_EQ(core.objects().count(), 2u);
-    receive(kClient, ObjectInstruction{ObjectInstructionType::del, kClient, ObjectContent{{"a"}, {}, {}, {}}});
+    receive(kClient, ObjectInstruction{ObjectInstructionType::del, kClient,
+                                       ObjectContent{{"a"}, {}, {}, {}}});
     EXPECT_EQ(core.objects().count(), 1u);
     EXPECT_EQ(core.objects().find("a"), nullptr);
 }
@@ -70,7 +72,8 @@ TEST_F(ObjectChannelTest, OnlyTheOwnerDeletes) {
 TEST_F(ObjectChannelTest, DeletedObjectsAreEvictedFromWorkersThatFetchedThem) {
     receive(kClient, objects(kClient, {"a", "b"}));
     receive(kWorker, ObjectRequest{ObjectRequestType::get, {"a"}});
-    receive(kClient, ObjectInstruction{ObjectInstructionType::del, kClient, ObjectContent{{"a", "b"}, {}, {}, {}}});
+    receive(kClient, ObjectInstruction{ObjectInstructionType::del, kClient,
+                                       ObjectContent{{"a", "b"}, {}, {}, {}}});
     auto notices = sentTo(kWorker, MessageKind::objectInstruction);
     ASSERT_EQ(notices.size(), 1u);
     const auto& notice = std::get<ObjectInstruction>(*notices[0]);

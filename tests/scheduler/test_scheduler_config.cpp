@@ -9,7 +9,9 @@
 namespace plexus::detail {
 namespace {
 
-SchedulerConfig parse(const std::string& text) { return parseSchedulerConfig(parseConfigText(text, "test.yaml")); }
+SchedulerConfig parse(const std::string& text) {
+    return parseSchedulerConfig(parseConfigText(text, "test.yaml"));
+}
 
 std::string errorOf(const std::string& text) {
     try {
@@ -47,35 +49,44 @@ TEST(SchedulerConfig, SeveralEndpointsKeepTheirOrderAndOptions) {
 }
 
 TEST(SchedulerConfig, UnknownKeyNamesFileLineAndKey) {
-    const auto error = errorOf("scheduler:\n  endpoints:\n    - address: tcp://127.0.0.1:0\n      trasnport: tcp\n");
+    const auto error = errorOf(
+        "scheduler:\n  endpoints:\n    - address: tcp://127.0.0.1:0\n      trasnport: tcp\n");
     EXPECT_NE(error.find("test.yaml:4:"), std::string::npos) << error;
     EXPECT_NE(error.find("scheduler.endpoints[0].trasnport"), std::string::npos) << error;
 }
 
 TEST(SchedulerConfig, WrongTypeNamesFileLineAndKey) {
-    const auto error = errorOf("scheduler:\n  endpoints:\n    - address: tcp://127.0.0.1:0\n  per_worker_queue_size: lots\n");
+    const auto error = errorOf(
+        "scheduler:\n  endpoints:\n    - address: tcp://127.0.0.1:0\n  per_worker_queue_size: "
+        "lots\n");
     EXPECT_NE(error.find("test.yaml:4:"), std::string::npos) << error;
     EXPECT_NE(error.find("scheduler.per_worker_queue_size"), std::string::npos) << error;
 }
 
 TEST(SchedulerConfig, MissingSectionAndEmptyEndpointsAreErrors) {
     EXPECT_NE(errorOf("worker: {}\n").find("missing the 'scheduler' section"), std::string::npos);
-    EXPECT_NE(errorOf("scheduler:\n  endpoints: []\n").find("at least one endpoint"), std::string::npos);
-    EXPECT_NE(errorOf("scheduler:\n  endpoints:\n    - transport: tcp\n").find("address"), std::string::npos);
+    EXPECT_NE(errorOf("scheduler:\n  endpoints: []\n").find("at least one endpoint"),
+              std::string::npos);
+    EXPECT_NE(errorOf("scheduler:\n  endpoints:\n    - transport: tcp\n").find("address"),
+              std::string::npos);
     EXPECT_NE(errorOf("schedular: {}\n").find("schedular"), std::string::npos);
 }
 
 TEST(SchedulerConfig, InvalidValuesAreRefused) {
     const std::string head = "scheduler:\n  endpoints:\n    - address: tcp://127.0.0.1:0\n";
-    EXPECT_NE(errorOf(head + "  worker_timeout_seconds: 0\n").find("worker_timeout_seconds"), std::string::npos);
-    EXPECT_NE(errorOf(head + "  per_worker_queue_size: 0\n").find("per_worker_queue_size"), std::string::npos);
+    EXPECT_NE(errorOf(head + "  worker_timeout_seconds: 0\n").find("worker_timeout_seconds"),
+              std::string::npos);
+    EXPECT_NE(errorOf(head + "  per_worker_queue_size: 0\n").find("per_worker_queue_size"),
+              std::string::npos);
     EXPECT_NE(errorOf(head + "  log_level: loud\n").find("log_level"), std::string::npos);
     EXPECT_NE(errorOf(head + "  protected: maybe\n").find("protected"), std::string::npos);
 }
 
 TEST(SchedulerConfig, PluginDirIsRelativeToTheConfigFile) {
     test::TempDir dir;
-    const auto file = dir.write("s.yaml", "scheduler:\n  endpoints:\n    - address: tcp://127.0.0.1:0\n  plugin_dir: plugins\n");
+    const auto file = dir.write(
+        "s.yaml",
+        "scheduler:\n  endpoints:\n    - address: tcp://127.0.0.1:0\n  plugin_dir: plugins\n");
     auto config = parseSchedulerConfig(loadConfigFile(file));
     ASSERT_TRUE(config.pluginDir.has_value());
     EXPECT_EQ(*config.pluginDir, dir.path() / "plugins");

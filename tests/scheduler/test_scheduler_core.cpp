@@ -70,7 +70,8 @@ TEST_F(SchedulerCoreTest, ShutdownIsAcceptedAndSentToEveryWorker) {
     EXPECT_TRUE(std::get<ClientShutdownResponse>(outbox.sent[0].message).accepted);
     for (std::size_t i = 1; i < 3; ++i) {
         EXPECT_EQ(outbox.sent[i].kind, MessageKind::clientDisconnect);
-        EXPECT_EQ(std::get<ClientDisconnect>(outbox.sent[i].message).disconnectType, DisconnectType::shutdown);
+        EXPECT_EQ(std::get<ClientDisconnect>(outbox.sent[i].message).disconnectType,
+                  DisconnectType::shutdown);
     }
     EXPECT_TRUE(outbox.stopRequested);
 }

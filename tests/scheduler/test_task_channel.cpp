@@ -12,13 +12,14 @@ const std::string kW1 = "2|Agent|w1";
 const std::string kW2 = "3|Agent|w2";
 
 class TaskChannelTest : public SchedulerCoreTest {
-protected:
+  protected:
     void SetUp() override { receive(kClient, ClientHeartbeat{}); }
     // The worker each task id was last dispatched to.
     std::string workerOf(const std::string& taskId) const {
         std::string worker;
         for (const auto& sent : outbox.sent) {
-            if (sent.kind == MessageKind::task && std::get<Task>(sent.message).taskId == taskId) worker = sent.to.peer;
+            if (sent.kind == MessageKind::task && std::get<Task>(sent.message).taskId == taskId)
+                worker = sent.to.peer;
         }
         return worker;
     }
@@ -44,7 +45,9 @@ TEST_F(TaskChannelTest, AssignsToTheLeastLoadedWorker) {
 TEST_F(TaskChannelTest, RespectsPerWorkerCapacityAndRefillsOnResult) {
     settings.perWorkerQueueSize = 2;
     SchedulerCore small(settings, outbox);
-    auto in = [&](const std::string& peer, Message m) { small.onMessage({0, peer}, std::move(m), Buffer(), now); };
+    auto in = [&](const std::string& peer, Message m) {
+        small.onMessage({0, peer}, std::move(m), Buffer(), now);
+    };
     in(kClient, ClientHeartbeat{});
     in(kW1, WorkerHeartbeat{});
     for (int i = 0; i < 5; ++i) in(kClient, task("t" + std::to_string(i), kClient));

@@ -17,17 +17,26 @@ T orThrow(Result<T> result) {
 TestPeer::TestPeer(const std::string& transport, const std::string& codec, const std::string& role)
     : registry_(makeBuildRegistry()), identity_(makeIdentity(role)) {
     codec_ = orThrow(orThrow(registry_->codec(codec))->create(CodecContext{}));
-    transport_ = orThrow(orThrow(registry_->transport(transport))
-                             ->create(TransportContext{identity_, std::size_t{1} << 30, this, ConfigNode()}));
+    transport_ = orThrow(
+        orThrow(registry_->transport(transport))
+            ->create(TransportContext{identity_, std::size_t{1} << 30, this, ConfigNode()}));
 }
 
-TestPeer::~TestPeer() { transport_.reset(); }
+TestPeer::~TestPeer() {
+    transport_.reset();
+}
 
-void TestPeer::connect(const std::string& address) { scheduler_ = orThrow(transport_->connect(address)); }
+void TestPeer::connect(const std::string& address) {
+    scheduler_ = orThrow(transport_->connect(address));
+}
 
-void TestPeer::send(const Message& message) { transport_->send(scheduler_, orThrow(codec_->encode(message))); }
+void TestPeer::send(const Message& message) {
+    transport_->send(scheduler_, orThrow(codec_->encode(message)));
+}
 
-void TestPeer::sendRaw(Buffer frame) { transport_->send(scheduler_, std::move(frame)); }
+void TestPeer::sendRaw(Buffer frame) {
+    transport_->send(scheduler_, std::move(frame));
+}
 
 std::optional<Message> TestPeer::waitFor(MessageKind kind, std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);

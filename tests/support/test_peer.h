@@ -20,8 +20,9 @@ namespace plexus::test {
 /// Thread-safety: send() and the waits may be called from the test thread while the transport's
 /// I/O thread delivers frames.
 class TestPeer final : public TransportHandler {
-public:
-    TestPeer(const std::string& transport, const std::string& codec, const std::string& role = "Client");
+  public:
+    TestPeer(const std::string& transport, const std::string& codec,
+             const std::string& role = "Client");
     ~TestPeer() override;
 
     const Identity& identity() const { return identity_; }
@@ -30,14 +31,15 @@ public:
     /// Sends raw bytes as one frame (for bad-input tests).
     void sendRaw(Buffer frame);
     /// The next received message of `kind`, skipping others, or nothing after `timeout`.
-    std::optional<Message> waitFor(MessageKind kind, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+    std::optional<Message> waitFor(MessageKind kind,
+                                   std::chrono::milliseconds timeout = std::chrono::seconds(10));
     bool connected() const;
 
     void onConnected(const PeerId& peer) override;
     void onDisconnected(const PeerId& peer, const Error& reason) override;
     void onFrame(const PeerId& peer, Buffer frame) override;
 
-private:
+  private:
     std::unique_ptr<PluginRegistry> registry_;
     Identity identity_;
     std::unique_ptr<Codec> codec_;

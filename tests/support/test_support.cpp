@@ -15,10 +15,18 @@ extern char** environ;
 
 namespace plexus::test {
 
-std::filesystem::path buildPluginDir() { return PLEXUS_BUILD_PLUGIN_DIR; }
-std::filesystem::path sourceDir() { return PLEXUS_SOURCE_DIR; }
-std::filesystem::path binaryDir() { return PLEXUS_BINARY_DIR; }
-std::filesystem::path plexusBinary() { return binaryDir() / "plexus"; }
+std::filesystem::path buildPluginDir() {
+    return PLEXUS_BUILD_PLUGIN_DIR;
+}
+std::filesystem::path sourceDir() {
+    return PLEXUS_SOURCE_DIR;
+}
+std::filesystem::path binaryDir() {
+    return PLEXUS_BINARY_DIR;
+}
+std::filesystem::path plexusBinary() {
+    return binaryDir() / "plexus";
+}
 
 std::unique_ptr<PluginRegistry> makeBuildRegistry() {
     return std::make_unique<PluginRegistry>(std::vector<std::filesystem::path>{buildPluginDir()});
@@ -35,7 +43,8 @@ bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds
     }
 }
 
-ChildProcess::ChildProcess(const std::filesystem::path& program, const std::vector<std::string>& args,
+ChildProcess::ChildProcess(const std::filesystem::path& program,
+                           const std::vector<std::string>& args,
                            const std::vector<std::string>& extraEnv) {
     char pattern[] = "/tmp/plexus-child-XXXXXX";
     const int fd = ::mkstemp(pattern);

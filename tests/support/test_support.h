@@ -33,7 +33,7 @@ bool waitUntil(const std::function<bool()>& condition,
 /// A child process with its stdout and stderr captured to a file. Killed (SIGKILL) and reaped
 /// on destruction if still running.
 class ChildProcess {
-public:
+  public:
     ChildProcess(const std::filesystem::path& program, const std::vector<std::string>& args,
                  const std::vector<std::string>& extraEnv = {});
     ~ChildProcess();
@@ -50,7 +50,7 @@ public:
     int waitExit(std::chrono::milliseconds timeout);
     bool running();
 
-private:
+  private:
     pid_t pid_ = -1;
     std::filesystem::path outputFile_;
     int status_ = -1;
@@ -58,13 +58,13 @@ private:
 
 /// A file in a fresh temporary folder, removed with the folder at destruction.
 class TempDir {
-public:
+  public:
     TempDir();
     ~TempDir();
     const std::filesystem::path& path() const { return path_; }
     std::filesystem::path write(const std::string& name, const std::string& content) const;
 
-private:
+  private:
     std::filesystem::path path_;
 };
 

@@ -45,7 +45,7 @@ std::vector<std::filesystem::path> pluginSearchPath(
 /// those transports and codecs, declared before them.
 /// Thread-safety: none; use it from one thread (plugins are loaded at startup).
 class PluginRegistry {
-public:
+  public:
     explicit PluginRegistry(std::vector<std::filesystem::path> searchPath);
     ~PluginRegistry();
     PluginRegistry(const PluginRegistry&) = delete;
@@ -68,7 +68,7 @@ public:
     /// Opens one file and reads its descriptor without keeping it (for `plexus plugins`).
     static Result<PluginInfo> inspect(const std::filesystem::path& file);
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -22,10 +22,11 @@
 
 namespace plexus {
 
-static_assert(std::endian::native == std::endian::little, "plexus's value formats assume a little-endian host");
+static_assert(std::endian::native == std::endian::little,
+              "plexus's value formats assume a little-endian host");
 
 class DecodeError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
@@ -33,13 +34,15 @@ template <class T>
 struct ValueFormat;  // specialised below; add your own for other types
 
 template <class T>
-    requires std::is_arithmetic_v<T>
+requires std::is_arithmetic_v<T>
 struct ValueFormat<T> {
-    static std::string encode(T value) { return std::string(reinterpret_cast<const char*>(&value), sizeof(T)); }
+    static std::string encode(T value) {
+        return std::string(reinterpret_cast<const char*>(&value), sizeof(T));
+    }
     static T decode(std::string_view bytes) {
         if (bytes.size() != sizeof(T)) {
-            throw DecodeError("expected " + std::to_string(sizeof(T)) + " bytes for a number, got " +
-                              std::to_string(bytes.size()));
+            throw DecodeError("expected " + std::to_string(sizeof(T)) +
+                              " bytes for a number, got " + std::to_string(bytes.size()));
         }
         T value;
         std::memcpy(&value, bytes.data(), sizeof(T));
@@ -54,13 +57,14 @@ struct ValueFormat<std::string> {
 };
 
 template <class T>
-    requires std::is_arithmetic_v<T>
+requires std::is_arithmetic_v<T>
 struct ValueFormat<std::vector<T>> {
     static std::string encode(const std::vector<T>& values) {
         return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
     }
     static std::vector<T> decode(std::string_view bytes) {
-        if (bytes.size() % sizeof(T) != 0) throw DecodeError("byte count is not a multiple of the element size");
+        if (bytes.size() % sizeof(T) != 0)
+            throw DecodeError("byte count is not a multiple of the element size");
         std::vector<T> values(bytes.size() / sizeof(T));
         if (!values.empty()) std::memcpy(values.data(), bytes.data(), bytes.size());
         return values;
@@ -70,7 +74,8 @@ struct ValueFormat<std::vector<T>> {
 template <>
 struct ValueFormat<std::vector<std::string>> {
     static std::string encode(const std::vector<std::string>& values) {
-        std::string out = ValueFormat<std::uint32_t>::encode(static_cast<std::uint32_t>(values.size()));
+        std::string out =
+            ValueFormat<std::uint32_t>::encode(static_cast<std::uint32_t>(values.size()));
         for (const auto& value : values) {
             out += ValueFormat<std::uint32_t>::encode(static_cast<std::uint32_t>(value.size()));
             out += value;

@@ -36,7 +36,7 @@ namespace plexus {
 
 /// The arguments of one task call: one byte string per argument, valid during the call.
 class TaskArguments {
-public:
+  public:
     explicit TaskArguments(std::span<const std::string_view> values) : values_(values) {}
     std::size_t size() const { return values_.size(); }
     std::string_view bytes(std::size_t index) const {
@@ -51,7 +51,7 @@ public:
         return fromBytes<T>(bytes(index));
     }
 
-private:
+  private:
     std::span<const std::string_view> values_;
 };
 
@@ -59,7 +59,7 @@ using TaskFunction = std::function<std::string(const TaskArguments&)>;
 
 /// Collects the functions of one task library while it registers them.
 class TaskRegistrar {
-public:
+  public:
     virtual ~TaskRegistrar() = default;
     /// Registers a bytes-in, bytes-out function under `name`.
     virtual void addRaw(std::string_view name, TaskFunction function) = 0;
@@ -70,16 +70,17 @@ public:
     void add(std::string_view name, R (*function)(Params...)) {
         addRaw(name, [function](const TaskArguments& args) -> std::string {
             if (args.size() != sizeof...(Params)) {
-                throw DecodeError("expected " + std::to_string(sizeof...(Params)) + " arguments, got " +
-                                  std::to_string(args.size()));
+                throw DecodeError("expected " + std::to_string(sizeof...(Params)) +
+                                  " arguments, got " + std::to_string(args.size()));
             }
             return callTyped(function, args, std::index_sequence_for<Params...>{});
         });
     }
 
-private:
+  private:
     template <class R, class... Params, std::size_t... I>
-    static std::string callTyped(R (*function)(Params...), const TaskArguments& args, std::index_sequence<I...>) {
+    static std::string callTyped(R (*function)(Params...), const TaskArguments& args,
+                                 std::index_sequence<I...>) {
         return toBytes<R>(function(args.get<std::decay_t<Params>>(I)...));
     }
 };
@@ -98,13 +99,13 @@ struct plexus_task_library_descriptor {
 
 /// Defines a task library's entry symbol and opens the body of its registration function, in
 /// which `registry` is the TaskRegistrar. Use once per library.
-#define PLEXUS_TASK_LIBRARY(NAME)                                                                   \
-    static void plexusRegisterTasks(::plexus::TaskRegistrar& registry);                            \
-    extern "C" __attribute__((visibility("default"))) const plexus_task_library_descriptor*        \
-    plexus_task_library_entry(void) noexcept {                                                     \
-        static const plexus_task_library_descriptor descriptor{                                    \
-            PLEXUS_TASK_ABI_MAJOR, PLEXUS_TASK_ABI_MINOR, sizeof(plexus_task_library_descriptor),    \
-            NAME, &plexusRegisterTasks};                                                            \
-        return &descriptor;                                                                        \
-    }                                                                                              \
+#define PLEXUS_TASK_LIBRARY(NAME)                                                                 \
+    static void plexusRegisterTasks(::plexus::TaskRegistrar& registry);                           \
+    extern "C" __attribute__((visibility("default"))) const plexus_task_library_descriptor*       \
+    plexus_task_library_entry(void) noexcept {                                                    \
+        static const plexus_task_library_descriptor descriptor{                                   \
+            PLEXUS_TASK_ABI_MAJOR, PLEXUS_TASK_ABI_MINOR, sizeof(plexus_task_library_descriptor), \
+            NAME, &plexusRegisterTasks};                                                          \
+        return &descriptor;                                                                       \
+    }                                                                                             \
     static void plexusRegisterTasks(::plexus::TaskRegistrar& registry)

@@ -27,7 +27,7 @@ struct ClusterOptions {
     std::string configFile;
     std::optional<std::uint32_t> workers;  ///< replaces cluster.workers when given
     std::string logLevel;
-    std::vector<std::string> command;      ///< run against the cluster, then stop it
+    std::vector<std::string> command;  ///< run against the cluster, then stop it
 };
 /// `plexus up`: returns the command's exit code, or the cluster's.
 int runCluster(const ClusterOptions& options);

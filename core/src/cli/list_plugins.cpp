@@ -31,11 +31,13 @@ int listPlugins(const PluginsOptions& options) {
             if (!seen.insert(canonical).second) continue;
             auto info = PluginRegistry::inspect(file);
             if (info) {
-                std::cout << fmt::format("  {:<9} {:<10} {:<8} ABI {}.{}  {}\n", pluginKindName(info->kind), info->name,
-                                         info->version, info->abiMajor, info->abiMinor, file.filename().string());
+                std::cout << fmt::format("  {:<9} {:<10} {:<8} ABI {}.{}  {}\n",
+                                         pluginKindName(info->kind), info->name, info->version,
+                                         info->abiMajor, info->abiMinor, file.filename().string());
             } else {
                 ++problems;
-                std::cout << fmt::format("  cannot load {}: {}\n", file.filename().string(), info.error().message);
+                std::cout << fmt::format("  cannot load {}: {}\n", file.filename().string(),
+                                         info.error().message);
             }
         }
     }

@@ -16,24 +16,32 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
 
     plexus::detail::SchedulerOptions scheduler;
-    auto* schedulerCommand = app.add_subcommand("scheduler", "Run a scheduler from the 'scheduler' section of a config");
-    schedulerCommand->add_option("-c,--config", scheduler.configFile, "YAML configuration file")->required();
-    schedulerCommand->add_option("--address-file", scheduler.addressFile,
-                                 "Write the bound addresses (one per line) to this file once listening");
-    schedulerCommand->add_option("--log-level", scheduler.logLevel, "Override the configured log level");
+    auto* schedulerCommand =
+        app.add_subcommand("scheduler", "Run a scheduler from the 'scheduler' section of a config");
+    schedulerCommand->add_option("-c,--config", scheduler.configFile, "YAML configuration file")
+        ->required();
+    schedulerCommand->add_option(
+        "--address-file", scheduler.addressFile,
+        "Write the bound addresses (one per line) to this file once listening");
+    schedulerCommand->add_option("--log-level", scheduler.logLevel,
+                                 "Override the configured log level");
 
     plexus::detail::WorkerOptions worker;
-    auto* workerCommand = app.add_subcommand("worker", "Run a worker from the 'worker' section of a config");
-    workerCommand->add_option("-c,--config", worker.configFile, "YAML configuration file")->required();
+    auto* workerCommand =
+        app.add_subcommand("worker", "Run a worker from the 'worker' section of a config");
+    workerCommand->add_option("-c,--config", worker.configFile, "YAML configuration file")
+        ->required();
     workerCommand->add_option("--log-level", worker.logLevel, "Override the configured log level");
     workerCommand->add_option("--scheduler-address", worker.schedulerAddress,
                               "Connect to this address instead of the configured one");
 
     plexus::detail::ClusterOptions cluster;
-    auto* upCommand = app.add_subcommand(
-        "up", "Run a scheduler and workers on this machine; with a command after --, run it against them and stop");
+    auto* upCommand = app.add_subcommand("up",
+                                         "Run a scheduler and workers on this machine; with a "
+                                         "command after --, run it against them and stop");
     upCommand->add_option("-c,--config", cluster.configFile, "YAML configuration file")->required();
-    upCommand->add_option("-n,--workers", cluster.workers, "Number of workers (overrides cluster.workers)");
+    upCommand->add_option("-n,--workers", cluster.workers,
+                          "Number of workers (overrides cluster.workers)");
     upCommand->add_option("--log-level", cluster.logLevel, "Log level for every process");
     upCommand->add_option("command", cluster.command,
                           "Command to run with PLEXUS_SCHEDULER_ADDRESS set (after --)");

@@ -20,7 +20,9 @@ namespace plexus::detail {
 
 namespace {
 
-std::filesystem::path selfExecutable() { return std::filesystem::read_symlink("/proc/self/exe"); }
+std::filesystem::path selfExecutable() {
+    return std::filesystem::read_symlink("/proc/self/exe");
+}
 
 }  // namespace
 
@@ -62,8 +64,8 @@ int runCluster(const ClusterOptions& options) {
             return EXIT_FAILURE;
         }
     } else {
-        logger().info("local cluster up: scheduler at {} with {} worker(s); Ctrl-C stops it", *address,
-                      config.workers);
+        logger().info("local cluster up: scheduler at {} with {} worker(s); Ctrl-C stops it",
+                      *address, config.workers);
     }
 
     int exitCode = EXIT_SUCCESS;
@@ -76,7 +78,8 @@ int runCluster(const ClusterOptions& options) {
         if (command) {
             if (auto status = command->poll()) {
                 exitCode = WIFEXITED(*status) ? WEXITSTATUS(*status) : EXIT_FAILURE;
-                if (exitCode != 0) logger().warn("{} {}", options.command.front(), describeExit(*status));
+                if (exitCode != 0)
+                    logger().warn("{} {}", options.command.front(), describeExit(*status));
                 break;
             }
         }

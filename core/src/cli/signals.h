@@ -9,13 +9,13 @@ namespace plexus::detail {
 /// callback may do anything). Construct it first in main(), before any other thread starts, so
 /// every thread inherits the blocked signal mask.
 class SignalWatcher {
-public:
+  public:
     explicit SignalWatcher(std::function<void(int)> onSignal);
     ~SignalWatcher();
     SignalWatcher(const SignalWatcher&) = delete;
     SignalWatcher& operator=(const SignalWatcher&) = delete;
 
-private:
+  private:
     std::thread thread_;
 };
 

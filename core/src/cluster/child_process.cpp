@@ -43,7 +43,8 @@ std::optional<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& 
     return ChildProcess(pid);
 }
 
-ChildProcess::ChildProcess(ChildProcess&& other) noexcept : pid_(other.pid_), status_(other.status_) {
+ChildProcess::ChildProcess(ChildProcess&& other) noexcept
+    : pid_(other.pid_), status_(other.status_) {
     other.pid_ = -1;
 }
 

@@ -13,8 +13,9 @@ namespace plexus::detail {
 /// (SIGKILL) and reaps it if it is still running, so no child outlives its owner by accident.
 /// Not thread-safe; one owner.
 class ChildProcess {
-public:
-    /// Starts `argv[0]` with `argv`, adding `extraEnv` ("NAME=value") to this process's environment.
+  public:
+    /// Starts `argv[0]` with `argv`, adding `extraEnv` ("NAME=value") to this process's
+    /// environment.
     static std::optional<ChildProcess> spawn(const std::vector<std::string>& argv,
                                              const std::vector<std::string>& extraEnv = {});
     ChildProcess(ChildProcess&& other) noexcept;
@@ -30,7 +31,7 @@ public:
     /// Waits up to `timeout` for the child to exit; returns its status, or nothing on timeout.
     std::optional<int> wait(std::chrono::milliseconds timeout);
 
-private:
+  private:
     explicit ChildProcess(pid_t pid) : pid_(pid) {}
     pid_t pid_ = -1;
     std::optional<int> status_;

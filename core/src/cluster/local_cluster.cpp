@@ -18,7 +18,8 @@ ClusterConfig parseClusterConfig(const ConfigNode& root) {
     section.allowOnly({"workers"});
     config.workers = section.get<std::uint32_t>("workers", config.workers);
     if (!root.has("scheduler")) throw root.error("`plexus up` needs a 'scheduler' section");
-    if (!root.has("worker") && config.workers > 0) throw root.error("`plexus up` needs a 'worker' section");
+    if (!root.has("worker") && config.workers > 0)
+        throw root.error("`plexus up` needs a 'worker' section");
     return config;
 }
 
@@ -39,10 +40,11 @@ LocalCluster::~LocalCluster() {
 }
 
 Result<std::string> LocalCluster::start() {
-    if (runDir_.empty()) return fail(ErrorKind::Io, "cannot create a temporary folder for the cluster");
+    if (runDir_.empty())
+        return fail(ErrorKind::Io, "cannot create a temporary folder for the cluster");
     const auto addressFile = runDir_ / "scheduler.address";
-    std::vector<std::string> argv{binary_.string(), "scheduler", "--config", configFile_.string(), "--address-file",
-                                  addressFile.string()};
+    std::vector<std::string> argv{binary_.string(),     "scheduler",      "--config",
+                                  configFile_.string(), "--address-file", addressFile.string()};
     if (!logLevel_.empty()) argv.insert(argv.end(), {"--log-level", logLevel_});
     scheduler_ = ChildProcess::spawn(argv);
     if (!scheduler_) return fail(ErrorKind::Io, fmt::format("cannot start {}", binary_.string()));
@@ -51,7 +53,8 @@ Result<std::string> LocalCluster::start() {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (!std::filesystem::exists(addressFile)) {
         if (auto status = scheduler_->poll()) {
-            return fail(ErrorKind::Io, fmt::format("the scheduler {} before listening", describeExit(*status)));
+            return fail(ErrorKind::Io,
+                        fmt::format("the scheduler {} before listening", describeExit(*status)));
         }
         if (std::chrono::steady_clock::now() > deadline) {
             return fail(ErrorKind::Timeout, "the scheduler did not start listening within 30 s");
@@ -71,7 +74,7 @@ Result<std::string> LocalCluster::start() {
 }
 
 std::optional<ChildProcess> LocalCluster::spawnWorker(std::uint32_t index) {
-    std::vector<std::string> argv{binary_.string(), "worker", "--config", configFile_.string(),
+    std::vector<std::string> argv{binary_.string(),      "worker", "--config", configFile_.string(),
                                   "--scheduler-address", address_};
     if (!logLevel_.empty()) argv.insert(argv.end(), {"--log-level", logLevel_});
     auto worker = ChildProcess::spawn(argv);
@@ -100,8 +103,9 @@ void LocalCluster::stop(std::chrono::milliseconds grace) {
     }
     const auto deadline = std::chrono::steady_clock::now() + grace;
     auto remaining = [&deadline] {
-        return std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                          deadline - std::chrono::steady_clock::now()));
+        return std::max(std::chrono::milliseconds(0),
+                        std::chrono::duration_cast<std::chrono::milliseconds>(
+                            deadline - std::chrono::steady_clock::now()));
     };
     for (auto& worker : workers_) {
         if (worker) worker->wait(remaining());

@@ -25,9 +25,9 @@ ClusterConfig parseClusterConfig(const ConfigNode& root);
 /// should keep its size); the scheduler is not: if it dies, the cluster is over.
 /// Not thread-safe: one owner thread starts, supervises and stops it.
 class LocalCluster {
-public:
-    LocalCluster(std::filesystem::path plexusBinary, std::filesystem::path configFile, std::uint32_t workers,
-                 std::string logLevel);
+  public:
+    LocalCluster(std::filesystem::path plexusBinary, std::filesystem::path configFile,
+                 std::uint32_t workers, std::string logLevel);
     ~LocalCluster();
 
     /// Starts the scheduler, waits until it listens, then starts the workers. Returns the
@@ -40,7 +40,7 @@ public:
 
     const std::string& address() const { return address_; }
 
-private:
+  private:
     std::optional<ChildProcess> spawnWorker(std::uint32_t index);
 
     std::filesystem::path binary_;

@@ -22,11 +22,16 @@ std::string joinPath(const std::string& parent, std::string_view key) {
 
 std::string typeName(const YAML::Node& node) {
     switch (node.Type()) {
-        case YAML::NodeType::Map: return "a map";
-        case YAML::NodeType::Sequence: return "a list";
-        case YAML::NodeType::Scalar: return fmt::format("'{}'", node.Scalar());
-        case YAML::NodeType::Null: return "null";
-        default: return "nothing";
+        case YAML::NodeType::Map:
+            return "a map";
+        case YAML::NodeType::Sequence:
+            return "a list";
+        case YAML::NodeType::Scalar:
+            return fmt::format("'{}'", node.Scalar());
+        case YAML::NodeType::Null:
+            return "null";
+        default:
+            return "nothing";
     }
 }
 
@@ -40,10 +45,18 @@ ConfigNode::ConfigNode(YAML::Node node, std::shared_ptr<const std::string> file,
     if (!node_.IsDefined()) node_ = YAML::Node(YAML::NodeType::Undefined);
 }
 
-bool ConfigNode::isDefined() const { return node_.IsDefined() && !node_.IsNull(); }
-bool ConfigNode::isMap() const { return node_.IsMap(); }
-bool ConfigNode::isSequence() const { return node_.IsSequence(); }
-const std::string& ConfigNode::file() const { return file_ ? *file_ : unknownFile(); }
+bool ConfigNode::isDefined() const {
+    return node_.IsDefined() && !node_.IsNull();
+}
+bool ConfigNode::isMap() const {
+    return node_.IsMap();
+}
+bool ConfigNode::isSequence() const {
+    return node_.IsSequence();
+}
+const std::string& ConfigNode::file() const {
+    return file_ ? *file_ : unknownFile();
+}
 
 std::string ConfigNode::location() const {
     if (node_.IsDefined()) {
@@ -63,7 +76,8 @@ Error ConfigNode::errorValue(std::string_view problem) const {
 }
 
 void ConfigNode::expectMap() const {
-    if (isDefined() && !node_.IsMap()) throw error(fmt::format("expected a map, found {}", typeName(node_)));
+    if (isDefined() && !node_.IsMap())
+        throw error(fmt::format("expected a map, found {}", typeName(node_)));
 }
 
 void ConfigNode::allowOnly(std::initializer_list<std::string_view> keys) const {
@@ -76,7 +90,8 @@ void ConfigNode::allowOnly(std::initializer_list<std::string_view> keys) const {
     for (const auto& entry : node_) {
         if (!entry.first.IsScalar()) {
             ConfigNode offending(entry.first, file_, path_);
-            throw offending.error(fmt::format("keys must be plain names, found {}", typeName(entry.first)));
+            throw offending.error(
+                fmt::format("keys must be plain names, found {}", typeName(entry.first)));
         }
         const std::string& key = entry.first.Scalar();
         if (!seen.insert(key).second) {
@@ -97,7 +112,9 @@ void ConfigNode::allowOnly(std::initializer_list<std::string_view> keys) const {
     }
 }
 
-bool ConfigNode::has(std::string_view key) const { return (*this)[key].isDefined(); }
+bool ConfigNode::has(std::string_view key) const {
+    return (*this)[key].isDefined();
+}
 
 ConfigNode ConfigNode::operator[](std::string_view key) const {
     const std::string childPath = joinPath(path_, key);
@@ -106,7 +123,8 @@ ConfigNode ConfigNode::operator[](std::string_view key) const {
     const YAML::Node child = constNode[std::string(key)];
     // A missing key yields an invalid ("zombie") node whose accessors (and even assignment to
     // it) throw; use a valid undefined node instead so every accessor of an absent key behaves.
-    if (!child.IsDefined()) return ConfigNode(YAML::Node(YAML::NodeType::Undefined), file_, childPath);
+    if (!child.IsDefined())
+        return ConfigNode(YAML::Node(YAML::NodeType::Undefined), file_, childPath);
     return ConfigNode(child, file_, childPath);
 }
 
@@ -123,13 +141,15 @@ std::vector<ConfigNode> ConfigNode::elements() const {
 template <class T>
 T ConfigNode::as() const {
     if (!isDefined()) throw error("a value is required");
-    if (!node_.IsScalar()) throw error(fmt::format("expected a single value, found {}", typeName(node_)));
+    if (!node_.IsScalar())
+        throw error(fmt::format("expected a single value, found {}", typeName(node_)));
     const std::string& text = node_.Scalar();
     if constexpr (std::is_same_v<T, std::string>) {
         return text;
     } else if constexpr (std::is_same_v<T, bool>) {
         bool value = false;
-        if (!YAML::convert<bool>::decode(node_, value)) throw error(fmt::format("expected true or false, found '{}'", text));
+        if (!YAML::convert<bool>::decode(node_, value))
+            throw error(fmt::format("expected true or false, found '{}'", text));
         return value;
     } else if constexpr (std::is_integral_v<T>) {
         // Parse as the widest type of the same signedness, then range-check, so "-1" for an
@@ -146,12 +166,14 @@ T ConfigNode::as() const {
                 ok = false;
             }
         }
-        ok = ok && used == text.size() && wide >= static_cast<Wide>(std::numeric_limits<T>::min()) &&
+        ok = ok && used == text.size() &&
+             wide >= static_cast<Wide>(std::numeric_limits<T>::min()) &&
              wide <= static_cast<Wide>(std::numeric_limits<T>::max());
         if (!ok) {
             throw error(fmt::format("expected {} integer between {} and {}, found '{}'",
                                     std::is_signed_v<T> ? "an" : "a non-negative",
-                                    std::numeric_limits<T>::min(), std::numeric_limits<T>::max(), text));
+                                    std::numeric_limits<T>::min(), std::numeric_limits<T>::max(),
+                                    text));
         }
         return static_cast<T>(wide);
     } else if constexpr (std::is_floating_point_v<T>) {
@@ -162,7 +184,8 @@ T ConfigNode::as() const {
         } catch (const std::exception&) {
             used = 0;
         }
-        if (used == 0 || used != text.size()) throw error(fmt::format("expected a number, found '{}'", text));
+        if (used == 0 || used != text.size())
+            throw error(fmt::format("expected a number, found '{}'", text));
         return static_cast<T>(value);
     } else {
         static_assert(sizeof(T) == 0, "unsupported configuration value type");
@@ -179,7 +202,7 @@ T ConfigNode::require(std::string_view key) const {
     return child.as<T>();
 }
 
-#define PLEXUS_CONFIG_TYPE(T) \
+#define PLEXUS_CONFIG_TYPE(T)             \
     template T ConfigNode::as<T>() const; \
     template T ConfigNode::require<T>(std::string_view) const;
 PLEXUS_CONFIG_TYPE(std::string)
@@ -207,13 +230,15 @@ ConfigNode loadConfigFile(const std::filesystem::path& file) {
     // a wrong path into an empty configuration.
     std::error_code ec;
     if (std::filesystem::is_directory(file, ec)) {
-        throw ConfigError(fmt::format("{}: is a directory, not a configuration file", file.string()));
+        throw ConfigError(
+            fmt::format("{}: is a directory, not a configuration file", file.string()));
     }
     std::ifstream in(file, std::ios::binary);
     if (!in) throw ConfigError(fmt::format("{}: cannot open configuration file", file.string()));
     std::ostringstream text;
     text << in.rdbuf();
-    if (in.bad()) throw ConfigError(fmt::format("{}: cannot read configuration file", file.string()));
+    if (in.bad())
+        throw ConfigError(fmt::format("{}: cannot read configuration file", file.string()));
     return parseConfigText(text.str(), file.string());
 }
 

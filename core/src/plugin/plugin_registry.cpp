@@ -6,8 +6,8 @@
 #include <map>
 #include <sstream>
 
-#include <boost/dll/shared_library.hpp>
 #include <fmt/format.h>
+#include <boost/dll/shared_library.hpp>
 
 #include "plexus/log.h"
 #include "plugin/install_paths.h"
@@ -20,23 +20,29 @@ namespace dll = boost::dll;
 
 // Checks a descriptor in the order the ABI promises: version fields first, then the rest.
 Result<PluginInfo> readDescriptor(const plexus_plugin_descriptor* d, const std::string& where) {
-    if (d == nullptr) return fail(ErrorKind::InvalidArgument, fmt::format("{}: entry returned no descriptor", where));
+    if (d == nullptr)
+        return fail(ErrorKind::InvalidArgument,
+                    fmt::format("{}: entry returned no descriptor", where));
     if (d->abi_major != PLEXUS_PLUGIN_ABI_MAJOR || d->abi_minor > PLEXUS_PLUGIN_ABI_MINOR) {
-        return fail(ErrorKind::AbiMismatch,
-                    fmt::format("{}: built for plugin ABI {}.{}, this plexus provides {}.{}; rebuild "
-                                "the plugin against this plexus SDK",
-                                where, d->abi_major, d->abi_minor, PLEXUS_PLUGIN_ABI_MAJOR,
-                                PLEXUS_PLUGIN_ABI_MINOR));
+        return fail(
+            ErrorKind::AbiMismatch,
+            fmt::format("{}: built for plugin ABI {}.{}, this plexus provides {}.{}; rebuild "
+                        "the plugin against this plexus SDK",
+                        where, d->abi_major, d->abi_minor, PLEXUS_PLUGIN_ABI_MAJOR,
+                        PLEXUS_PLUGIN_ABI_MINOR));
     }
     if (d->struct_size < sizeof(plexus_plugin_descriptor)) {
-        return fail(ErrorKind::AbiMismatch, fmt::format("{}: descriptor is {} bytes, expected at least {}",
-                                                        where, d->struct_size, sizeof(plexus_plugin_descriptor)));
+        return fail(ErrorKind::AbiMismatch,
+                    fmt::format("{}: descriptor is {} bytes, expected at least {}", where,
+                                d->struct_size, sizeof(plexus_plugin_descriptor)));
     }
     if (d->kind != PLEXUS_PLUGIN_TRANSPORT && d->kind != PLEXUS_PLUGIN_CODEC) {
-        return fail(ErrorKind::InvalidArgument, fmt::format("{}: unknown plugin kind {}", where, d->kind));
+        return fail(ErrorKind::InvalidArgument,
+                    fmt::format("{}: unknown plugin kind {}", where, d->kind));
     }
     if (d->name == nullptr || d->factory == nullptr) {
-        return fail(ErrorKind::InvalidArgument, fmt::format("{}: descriptor lacks a name or factory", where));
+        return fail(ErrorKind::InvalidArgument,
+                    fmt::format("{}: descriptor lacks a name or factory", where));
     }
     PluginInfo info;
     info.kind = d->kind == PLEXUS_PLUGIN_TRANSPORT ? PluginKind::transport : PluginKind::codec;
@@ -60,9 +66,11 @@ Result<Opened> openPlugin(const std::filesystem::path& file) {
     opened.library = std::move(*library);
     if (!opened.library->has(PLEXUS_PLUGIN_ENTRY_SYMBOL)) {
         return fail(ErrorKind::InvalidArgument,
-                    fmt::format("{}: not a plexus plugin (no '{}' symbol)", file.string(), PLEXUS_PLUGIN_ENTRY_SYMBOL));
+                    fmt::format("{}: not a plexus plugin (no '{}' symbol)", file.string(),
+                                PLEXUS_PLUGIN_ENTRY_SYMBOL));
     }
-    auto& entry = opened.library->get<const plexus_plugin_descriptor*()>(PLEXUS_PLUGIN_ENTRY_SYMBOL);
+    auto& entry =
+        opened.library->get<const plexus_plugin_descriptor*()>(PLEXUS_PLUGIN_ENTRY_SYMBOL);
     opened.descriptor = entry();
     auto info = readDescriptor(opened.descriptor, file.string());
     if (!info) return tl::unexpected(info.error());
@@ -83,13 +91,16 @@ std::string pluginFileName(PluginKind kind, std::string_view name) {
 
 std::filesystem::path coreLibraryDir() {
     Dl_info info{};
-    if (::dladdr(reinterpret_cast<const void*>(&coreLibraryDir), &info) == 0 || info.dli_fname == nullptr) return {};
+    if (::dladdr(reinterpret_cast<const void*>(&coreLibraryDir), &info) == 0 ||
+        info.dli_fname == nullptr)
+        return {};
     std::error_code ec;
     const auto library = std::filesystem::canonical(info.dli_fname, ec);
     return ec ? std::filesystem::path() : library.parent_path();
 }
 
-std::vector<std::filesystem::path> pluginSearchPath(const std::optional<std::filesystem::path>& configPluginDir) {
+std::vector<std::filesystem::path> pluginSearchPath(
+    const std::optional<std::filesystem::path>& configPluginDir) {
     std::vector<std::filesystem::path> path;
     if (configPluginDir) path.push_back(*configPluginDir);
     if (const char* env = std::getenv("PLEXUS_PLUGIN_PATH"); env != nullptr) {
@@ -114,14 +125,16 @@ struct PluginRegistry::Impl {
     // member (and, by contract, every object made by a factory) is gone.
     std::vector<std::unique_ptr<dll::shared_library>> libraries;
     std::vector<std::filesystem::path> searchPath;
-    std::map<std::pair<PluginKind, std::string>, std::pair<PluginInfo, const void*>, std::less<>> plugins;
+    std::map<std::pair<PluginKind, std::string>, std::pair<PluginInfo, const void*>, std::less<>>
+        plugins;
 
     Result<const void*> find(PluginKind kind, std::string_view name) {
         if (auto it = plugins.find(std::pair{kind, std::string(name)}); it != plugins.end()) {
             return it->second.second;
         }
         if (name.empty() || name.find('/') != std::string_view::npos) {
-            return fail(ErrorKind::InvalidArgument, fmt::format("invalid {} plugin name '{}'", pluginKindName(kind), name));
+            return fail(ErrorKind::InvalidArgument,
+                        fmt::format("invalid {} plugin name '{}'", pluginKindName(kind), name));
         }
         const std::string fileName = pluginFileName(kind, name);
         std::string tried;
@@ -144,14 +157,17 @@ struct PluginRegistry::Impl {
                            opened->info.version, candidate.string());
             const void* factory = opened->descriptor->factory;
             libraries.push_back(std::move(opened->library));
-            plugins.emplace(std::pair{kind, std::string(name)}, std::pair{std::move(opened->info), factory});
+            plugins.emplace(std::pair{kind, std::string(name)},
+                            std::pair{std::move(opened->info), factory});
             return factory;
         }
-        return fail(ErrorKind::NotFound, fmt::format("{} plugin '{}' not found; tried:{}", pluginKindName(kind), name, tried));
+        return fail(ErrorKind::NotFound, fmt::format("{} plugin '{}' not found; tried:{}",
+                                                     pluginKindName(kind), name, tried));
     }
 };
 
-PluginRegistry::PluginRegistry(std::vector<std::filesystem::path> searchPath) : impl_(std::make_unique<Impl>()) {
+PluginRegistry::PluginRegistry(std::vector<std::filesystem::path> searchPath)
+    : impl_(std::make_unique<Impl>()) {
     impl_->searchPath = std::move(searchPath);
 }
 
@@ -175,7 +191,8 @@ Result<PluginInfo> PluginRegistry::addBuiltin(const plexus_plugin_descriptor* de
     auto key = std::pair{info->kind, info->name};
     if (impl_->plugins.count(key) != 0) {
         return fail(ErrorKind::InvalidArgument,
-                    fmt::format("a {} plugin named '{}' is already registered", pluginKindName(info->kind), info->name));
+                    fmt::format("a {} plugin named '{}' is already registered",
+                                pluginKindName(info->kind), info->name));
     }
     impl_->plugins.emplace(key, std::pair{*info, descriptor->factory});
     return info;
@@ -187,7 +204,9 @@ std::vector<PluginInfo> PluginRegistry::loaded() const {
     return out;
 }
 
-const std::vector<std::filesystem::path>& PluginRegistry::searchPath() const { return impl_->searchPath; }
+const std::vector<std::filesystem::path>& PluginRegistry::searchPath() const {
+    return impl_->searchPath;
+}
 
 Result<PluginInfo> PluginRegistry::inspect(const std::filesystem::path& file) {
     auto opened = openPlugin(file);

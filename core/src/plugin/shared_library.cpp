@@ -18,14 +18,15 @@ std::string loadFailureReason(const std::filesystem::path& path) {
     const char* error = ::dlerror();
     std::string reason = error != nullptr ? error : "unknown error";
     // dlerror() usually starts with the path itself; say it once.
-    if (const std::string prefix = path.string() + ": "; reason.rfind(prefix, 0) == 0) reason.erase(0, prefix.size());
+    if (const std::string prefix = path.string() + ": "; reason.rfind(prefix, 0) == 0)
+        reason.erase(0, prefix.size());
     return reason;
 }
 
 }  // namespace
 
-Result<std::unique_ptr<boost::dll::shared_library>> openSharedLibrary(const std::filesystem::path& file,
-                                                                      const std::string& what) {
+Result<std::unique_ptr<boost::dll::shared_library>> openSharedLibrary(
+    const std::filesystem::path& file, const std::string& what) {
     // A name without a slash would make dlopen() search the system's library path instead of
     // opening this file.
     const std::filesystem::path path = file.has_parent_path() ? file : "." / file;
@@ -33,8 +34,8 @@ Result<std::unique_ptr<boost::dll::shared_library>> openSharedLibrary(const std:
     std::error_code ec;
     library->load(path, ec, boost::dll::load_mode::rtld_local | boost::dll::load_mode::rtld_now);
     if (ec) {
-        return fail(ErrorKind::InvalidArgument,
-                    fmt::format("{}: cannot load {}: {}", file.string(), what, loadFailureReason(path)));
+        return fail(ErrorKind::InvalidArgument, fmt::format("{}: cannot load {}: {}", file.string(),
+                                                            what, loadFailureReason(path)));
     }
     return library;
 }

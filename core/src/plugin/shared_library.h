@@ -15,7 +15,7 @@ namespace plexus::detail {
 /// kind of library in errors ("plugin", "task library"). A failure carries the loader's own
 /// reason ("invalid ELF header", "undefined symbol: ..."), which Boost.DLL does not keep.
 /// Call from one thread (dlopen's thread-safety is platform-dependent).
-Result<std::unique_ptr<boost::dll::shared_library>> openSharedLibrary(const std::filesystem::path& file,
-                                                                      const std::string& what);
+Result<std::unique_ptr<boost::dll::shared_library>> openSharedLibrary(
+    const std::filesystem::path& file, const std::string& what);
 
 }  // namespace plexus::detail

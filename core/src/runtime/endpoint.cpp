@@ -6,7 +6,8 @@
 
 namespace plexus::detail {
 
-Endpoint::Endpoint(std::uint32_t index, EndpointConfig config, EventLoop& loop, EndpointListener& listener)
+Endpoint::Endpoint(std::uint32_t index, EndpointConfig config, EventLoop& loop,
+                   EndpointListener& listener)
     : index_(index), config_(std::move(config)), loop_(loop), listener_(listener) {}
 
 Endpoint::~Endpoint() {
@@ -14,25 +15,29 @@ Endpoint::~Endpoint() {
 }
 
 Result<std::unique_ptr<Endpoint>> Endpoint::create(std::uint32_t index, EndpointConfig config,
-                                                   PluginRegistry& registry, const Identity& identity,
+                                                   PluginRegistry& registry,
+                                                   const Identity& identity,
                                                    std::size_t maxFrameBytes, EventLoop& loop,
                                                    EndpointListener& listener) {
     auto transportFactory = registry.transport(config.transport);
     if (!transportFactory) {
         return fail(transportFactory.error().kind,
-                    fmt::format("{}: {}", config.node["transport"].location(), transportFactory.error().message));
+                    fmt::format("{}: {}", config.node["transport"].location(),
+                                transportFactory.error().message));
     }
     auto codecFactory = registry.codec(config.codec);
     if (!codecFactory) {
-        return fail(codecFactory.error().kind,
-                    fmt::format("{}: {}", config.node["codec"].location(), codecFactory.error().message));
+        return fail(
+            codecFactory.error().kind,
+            fmt::format("{}: {}", config.node["codec"].location(), codecFactory.error().message));
     }
     std::unique_ptr<Endpoint> endpoint(new Endpoint(index, std::move(config), loop, listener));
     auto codec = (*codecFactory)->create(CodecContext{endpoint->config_.codecOptions});
     if (!codec) return tl::unexpected(codec.error());
     endpoint->codec_ = std::move(*codec);
-    auto transport = (*transportFactory)->create(
-        TransportContext{identity, maxFrameBytes, endpoint.get(), endpoint->config_.transportOptions});
+    auto transport = (*transportFactory)
+                         ->create(TransportContext{identity, maxFrameBytes, endpoint.get(),
+                                                   endpoint->config_.transportOptions});
     if (!transport) return tl::unexpected(transport.error());
     endpoint->transport_ = std::move(*transport);
     return endpoint;
@@ -41,8 +46,9 @@ Result<std::unique_ptr<Endpoint>> Endpoint::create(std::uint32_t index, Endpoint
 Result<std::string> Endpoint::listen() {
     auto bound = transport_->listen(config_.address);
     if (!bound) {
-        return fail(bound.error().kind, fmt::format("{}: cannot listen on {}: {}", config_.node["address"].location(),
-                                                    config_.address, bound.error().message));
+        return fail(bound.error().kind,
+                    fmt::format("{}: cannot listen on {}: {}", config_.node["address"].location(),
+                                config_.address, bound.error().message));
     }
     return bound;
 }
@@ -50,8 +56,9 @@ Result<std::string> Endpoint::listen() {
 Result<PeerId> Endpoint::connect() {
     auto peer = transport_->connect(config_.address);
     if (!peer) {
-        return fail(peer.error().kind, fmt::format("{}: cannot connect to {}: {}", config_.node["address"].location(),
-                                                   config_.address, peer.error().message));
+        return fail(peer.error().kind,
+                    fmt::format("{}: cannot connect to {}: {}", config_.node["address"].location(),
+                                config_.address, peer.error().message));
     }
     return peer;
 }
@@ -59,30 +66,40 @@ Result<PeerId> Endpoint::connect() {
 bool Endpoint::send(const PeerId& peer, const Message& message) {
     auto frame = codec_->encode(message);
     if (!frame) {
-        logger().error("cannot encode {} for {}: {}", messageKindName(kindOf(message)), printable(peer),
-                       frame.error().describe());
+        logger().error("cannot encode {} for {}: {}", messageKindName(kindOf(message)),
+                       printable(peer), frame.error().describe());
         return false;
     }
     transport_->send(peer, std::move(*frame));
     return true;
 }
 
-void Endpoint::sendFrame(const PeerId& peer, Buffer frame) { transport_->send(peer, std::move(frame)); }
+void Endpoint::sendFrame(const PeerId& peer, Buffer frame) {
+    transport_->send(peer, std::move(frame));
+}
 
-void Endpoint::disconnect(const PeerId& peer) { transport_->disconnect(peer); }
+void Endpoint::disconnect(const PeerId& peer) {
+    transport_->disconnect(peer);
+}
 
-std::uint64_t Endpoint::refusedFrames() const { return refused_.load(std::memory_order_relaxed); }
+std::uint64_t Endpoint::refusedFrames() const {
+    return refused_.load(std::memory_order_relaxed);
+}
 
-void Endpoint::onConnected(const PeerId& peer) { push(Event{peer, Connected{}}); }
+void Endpoint::onConnected(const PeerId& peer) {
+    push(Event{peer, Connected{}});
+}
 
-void Endpoint::onDisconnected(const PeerId& peer, const Error& reason) { push(Event{peer, Disconnected{reason}}); }
+void Endpoint::onDisconnected(const PeerId& peer, const Error& reason) {
+    push(Event{peer, Disconnected{reason}});
+}
 
 void Endpoint::onFrame(const PeerId& peer, Buffer frame) {
     auto message = codec_->decode(frame);
     if (!message) {
         refused_.fetch_add(1, std::memory_order_relaxed);
-        logger().warn("{}: refused a {}-byte frame from {}: {}", config_.address, frame.size(), printable(peer),
-                      message.error().describe());
+        logger().warn("{}: refused a {}-byte frame from {}: {}", config_.address, frame.size(),
+                      printable(peer), message.error().describe());
         return;
     }
     push(Event{peer, Received{std::move(*message), std::move(frame)}});
@@ -114,7 +131,8 @@ void Endpoint::drain() {
                 } else if constexpr (std::is_same_v<T, Disconnected>) {
                     listener_.onPeerDisconnected(index_, event.peer, what.reason);
                 } else {
-                    listener_.onMessage(index_, event.peer, std::move(what.message), std::move(what.frame));
+                    listener_.onMessage(index_, event.peer, std::move(what.message),
+                                        std::move(what.frame));
                 }
             },
             event.what);

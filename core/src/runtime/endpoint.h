@@ -28,12 +28,14 @@ struct EndpointConfig {
 
 /// Receives what endpoints deliver. Called on the event loop thread only.
 class EndpointListener {
-public:
+  public:
     virtual ~EndpointListener() = default;
     virtual void onPeerConnected(std::uint32_t endpoint, const PeerId& peer) = 0;
-    virtual void onPeerDisconnected(std::uint32_t endpoint, const PeerId& peer, const Error& reason) = 0;
+    virtual void onPeerDisconnected(std::uint32_t endpoint, const PeerId& peer,
+                                    const Error& reason) = 0;
     /// A decoded message and the frame it came from (kept so it can be forwarded unchanged).
-    virtual void onMessage(std::uint32_t endpoint, const PeerId& peer, Message message, Buffer frame) = 0;
+    virtual void onMessage(std::uint32_t endpoint, const PeerId& peer, Message message,
+                           Buffer frame) = 0;
 };
 
 /// A transport and a codec working as one: frames from the transport are decoded on the
@@ -44,11 +46,12 @@ public:
 /// are unaffected. Lifetime: the registry that made the plugins, the loop and the listener must
 /// outlive the endpoint.
 class Endpoint final : public TransportHandler {
-public:
+  public:
     /// Loads the plugins named in `config` and creates the transport and codec. Does not bind or
     /// connect yet.
     static Result<std::unique_ptr<Endpoint>> create(std::uint32_t index, EndpointConfig config,
-                                                    PluginRegistry& registry, const Identity& identity,
+                                                    PluginRegistry& registry,
+                                                    const Identity& identity,
                                                     std::size_t maxFrameBytes, EventLoop& loop,
                                                     EndpointListener& listener);
     ~Endpoint() override;
@@ -74,7 +77,7 @@ public:
     void onDisconnected(const PeerId& peer, const Error& reason) override;
     void onFrame(const PeerId& peer, Buffer frame) override;
 
-private:
+  private:
     struct Connected {};
     struct Disconnected {
         Error reason;
@@ -88,7 +91,8 @@ private:
         std::variant<Connected, Disconnected, Received> what;
     };
 
-    Endpoint(std::uint32_t index, EndpointConfig config, EventLoop& loop, EndpointListener& listener);
+    Endpoint(std::uint32_t index, EndpointConfig config, EventLoop& loop,
+             EndpointListener& listener);
     void push(Event event);
     void drain();
 

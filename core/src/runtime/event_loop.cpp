@@ -33,7 +33,9 @@ struct EventLoop::Impl {
 EventLoop::EventLoop() : impl_(std::make_unique<Impl>()) {}
 EventLoop::~EventLoop() = default;
 
-void EventLoop::post(std::function<void()> task) { asio::post(impl_->context, std::move(task)); }
+void EventLoop::post(std::function<void()> task) {
+    asio::post(impl_->context, std::move(task));
+}
 
 void EventLoop::every(std::chrono::milliseconds interval, std::function<void()> task) {
     auto& timer = impl_->timers.emplace_back(impl_->context);
@@ -51,6 +53,8 @@ void EventLoop::stop() {
     impl_->context.stop();
 }
 
-bool EventLoop::isLoopThread() const { return impl_->loopThread.load() == std::this_thread::get_id(); }
+bool EventLoop::isLoopThread() const {
+    return impl_->loopThread.load() == std::this_thread::get_id();
+}
 
 }  // namespace plexus::detail

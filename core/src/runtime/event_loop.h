@@ -12,7 +12,7 @@ namespace plexus::detail {
 /// Thread-safety: post() and stop() are thread-safe; every() must be called before run() or from
 /// the loop thread. run() blocks the calling thread, which becomes the loop thread, until stop().
 class EventLoop {
-public:
+  public:
     EventLoop();
     ~EventLoop();
     EventLoop(const EventLoop&) = delete;
@@ -25,7 +25,7 @@ public:
     void stop();
     bool isLoopThread() const;
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

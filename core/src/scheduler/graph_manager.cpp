@@ -15,7 +15,8 @@ void GraphManager::submit(const Identity& client, GraphTask request) {
     graph.id = request.taskId;
     graph.client = client;
     std::string problem;
-    if (graphs_.count(graph.id) != 0 || graphOfNode_.count(graph.id) != 0) problem = "duplicate graph id";
+    if (graphs_.count(graph.id) != 0 || graphOfNode_.count(graph.id) != 0)
+        problem = "duplicate graph id";
     for (auto& task : request.graph) {
         if (!problem.empty()) break;
         if (graphOfNode_.count(task.taskId) != 0 || tasks_.find(task.taskId) != nullptr) {
@@ -23,7 +24,8 @@ void GraphManager::submit(const Identity& client, GraphTask request) {
             break;
         }
         const Bytes id = task.taskId;
-        if (!graph.nodes.try_emplace(id, Node{std::move(task)}).second) problem = "two nodes share an id";
+        if (!graph.nodes.try_emplace(id, Node{std::move(task)}).second)
+            problem = "two nodes share an id";
     }
     for (auto& [id, node] : graph.nodes) {
         if (!problem.empty()) break;
@@ -73,8 +75,10 @@ void GraphManager::submit(const Identity& client, GraphTask request) {
         if (visited != graph.nodes.size()) problem = "the graph has a cycle";
     }
     if (!problem.empty()) {
-        logger().warn("refused graph {} from {}: {}", toHex(request.taskId), printable(client), problem);
-        for (const auto& target : request.targets) deliver_(client, TaskResult{target, TaskStatus::notFound, {}, {}});
+        logger().warn("refused graph {} from {}: {}", toHex(request.taskId), printable(client),
+                      problem);
+        for (const auto& target : request.targets)
+            deliver_(client, TaskResult{target, TaskStatus::notFound, {}, {}});
         deliver_(client, TaskResult{request.taskId, TaskStatus::notFound, {}, {}});
         return;
     }

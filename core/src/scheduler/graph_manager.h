@@ -15,7 +15,7 @@ namespace plexus::detail {
 /// nothing needs them; on a failure or cancel, stops the graph and reports the same outcome for
 /// every unfinished target; finally reports the graph itself. Loop thread only.
 class GraphManager {
-public:
+  public:
     /// `deliver` sends a result to a client.
     using Deliver = std::function<void(const Identity& client, const TaskResult& result)>;
 
@@ -30,17 +30,17 @@ public:
 
     std::size_t size() const { return graphs_.size(); }
 
-private:
+  private:
     struct Node {
         Task task;
         std::vector<Bytes> dependencies;  // distinct node ids among its arguments
         std::vector<Bytes> dependents;
-        std::size_t waitingOn = 0;        // dependencies not yet finished
-        std::size_t consumersLeft = 0;    // dependents that still need its result
+        std::size_t waitingOn = 0;      // dependencies not yet finished
+        std::size_t consumersLeft = 0;  // dependents that still need its result
         bool target = false;
         bool started = false;
         bool done = false;
-        Bytes result;                     // its result object id once done
+        Bytes result;  // its result object id once done
     };
     struct Graph {
         Bytes id;

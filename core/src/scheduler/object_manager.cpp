@@ -60,8 +60,8 @@ void ObjectManager::remove(const Identity& requester, const std::vector<Bytes>& 
         auto it = objects_.find(id);
         if (it == objects_.end()) continue;
         if (it->second.owner != requester) {
-            logger().warn("{} asked to delete object {} owned by {}; ignored", printable(requester), toHex(id),
-                          printable(it->second.owner));
+            logger().warn("{} asked to delete object {} owned by {}; ignored", printable(requester),
+                          toHex(id), printable(it->second.owner));
             continue;
         }
         erase(id, notices);
@@ -79,7 +79,8 @@ void ObjectManager::removeAllOwnedBy(const Identity& owner) {
     sendDeleteNotices(notices);
 }
 
-void ObjectManager::erase(const Bytes& id, std::unordered_map<Identity, std::vector<Bytes>>& notices) {
+void ObjectManager::erase(const Bytes& id,
+                          std::unordered_map<Identity, std::vector<Bytes>>& notices) {
     auto it = objects_.find(id);
     if (it == objects_.end()) return;
     for (const auto& worker : it->second.fetchedBy) notices[worker].push_back(id);
@@ -103,7 +104,8 @@ void ObjectManager::sendDeleteNotices(std::unordered_map<Identity, std::vector<B
     }
 }
 
-void ObjectManager::request(const PeerAddress& requester, bool requesterIsWorker, std::vector<Bytes> ids) {
+void ObjectManager::request(const PeerAddress& requester, bool requesterIsWorker,
+                            std::vector<Bytes> ids) {
     Waiting waiting{requester, requesterIsWorker, std::move(ids), 0};
     const std::uint64_t key = nextWaiting_++;
     for (const auto& id : waiting.ids) {
@@ -114,7 +116,8 @@ void ObjectManager::request(const PeerAddress& requester, bool requesterIsWorker
         ++waiting.missing;
     }
     if (waiting.missing == 0) return respond(waiting);
-    logger().debug("request from {} waits for {} object(s)", printable(requester.peer), waiting.missing);
+    logger().debug("request from {} waits for {} object(s)", printable(requester.peer),
+                   waiting.missing);
     waiting_.emplace(key, std::move(waiting));
 }
 

@@ -20,7 +20,7 @@ namespace plexus::detail {
 /// exact id list, and a partial answer would make its task hang or fail).
 /// Loop thread only.
 class ObjectManager {
-public:
+  public:
     struct Object {
         Identity owner;
         ObjectType type = ObjectType::object;
@@ -52,7 +52,7 @@ public:
     std::size_t totalBytes() const { return totalBytes_; }
     std::size_t waitingRequests() const { return waiting_.size(); }
 
-private:
+  private:
     struct Waiting {
         PeerAddress requester;
         bool requesterIsWorker = false;

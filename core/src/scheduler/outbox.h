@@ -19,12 +19,13 @@ struct PeerAddress {
 /// How the scheduler's logic acts on the world. Implemented by the runtime over endpoints, and by
 /// a recorder in tests. Called on the event loop thread only.
 class Outbox {
-public:
+  public:
     virtual ~Outbox() = default;
     virtual void send(const PeerAddress& to, const Message& message) = 0;
     /// Sends a message that arrived as `frame` on endpoint `from`: the frame itself when both
     /// endpoints share a codec, otherwise `message` re-encoded.
-    virtual void forward(const PeerAddress& to, std::uint32_t from, const Message& message, const Buffer& frame) = 0;
+    virtual void forward(const PeerAddress& to, std::uint32_t from, const Message& message,
+                         const Buffer& frame) = 0;
     /// Asks the runtime to stop once what was sent has been flushed (cluster shutdown).
     virtual void requestStop() = 0;
 };

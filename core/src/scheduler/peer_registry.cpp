@@ -2,7 +2,9 @@
 
 namespace plexus::detail {
 
-std::string_view peerRoleName(PeerRole role) noexcept { return role == PeerRole::client ? "client" : "worker"; }
+std::string_view peerRoleName(PeerRole role) noexcept {
+    return role == PeerRole::client ? "client" : "worker";
+}
 
 bool PeerRegistry::touch(const PeerAddress& address, Clock::time_point now) {
     auto [it, inserted] = peers_.try_emplace(address.peer, Peer{address, now});
@@ -13,7 +15,9 @@ bool PeerRegistry::touch(const PeerAddress& address, Clock::time_point now) {
     return inserted;
 }
 
-bool PeerRegistry::remove(const Identity& identity) { return peers_.erase(identity) > 0; }
+bool PeerRegistry::remove(const Identity& identity) {
+    return peers_.erase(identity) > 0;
+}
 
 const PeerRegistry::Peer* PeerRegistry::find(const Identity& identity) const {
     auto it = peers_.find(identity);

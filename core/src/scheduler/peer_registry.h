@@ -21,7 +21,7 @@ std::string_view peerRoleName(PeerRole role) noexcept;
 /// last heard from. A peer becomes known through its heartbeat and is forgotten when it leaves or
 /// stays silent past the timeout. Loop thread only.
 class PeerRegistry {
-public:
+  public:
     struct Peer {
         PeerAddress address;
         Clock::time_point lastSeen;
@@ -42,7 +42,7 @@ public:
     /// Removes every peer silent for longer than the timeout and returns their identities.
     std::vector<Identity> expire(Clock::time_point now);
 
-private:
+  private:
     PeerRole role_;
     Clock::duration timeout_;
     std::unordered_map<Identity, Peer> peers_;

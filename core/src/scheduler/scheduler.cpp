@@ -36,12 +36,13 @@ Scheduler::~Scheduler() {
 Result<std::vector<std::string>> Scheduler::start() {
     std::vector<std::string> bound;
     for (std::uint32_t i = 0; i < config_.endpoints.size(); ++i) {
-        auto endpoint = Endpoint::create(i, config_.endpoints[i], registry_, identity_, config_.maxFrameBytes, loop_, *this);
+        auto endpoint = Endpoint::create(i, config_.endpoints[i], registry_, identity_,
+                                         config_.maxFrameBytes, loop_, *this);
         if (!endpoint) return tl::unexpected(endpoint.error());
         auto address = (*endpoint)->listen();
         if (!address) return tl::unexpected(address.error());
-        logger().info("scheduler listening on {} (transport {}, codec {})", *address, config_.endpoints[i].transport,
-                      config_.endpoints[i].codec);
+        logger().info("scheduler listening on {} (transport {}, codec {})", *address,
+                      config_.endpoints[i].transport, config_.endpoints[i].codec);
         bound.push_back(*address);
         endpoints_.push_back(std::move(*endpoint));
     }
@@ -49,9 +50,13 @@ Result<std::vector<std::string>> Scheduler::start() {
     return bound;
 }
 
-void Scheduler::run() { loop_.run(); }
+void Scheduler::run() {
+    loop_.run();
+}
 
-void Scheduler::stop() { loop_.stop(); }
+void Scheduler::stop() {
+    loop_.stop();
+}
 
 SchedulerSnapshot Scheduler::snapshot() {
     auto take = [this] {
@@ -77,13 +82,15 @@ void Scheduler::onPeerConnected(std::uint32_t endpoint, const PeerId& peer) {
     logger().debug("{}: link from {} up", endpoints_[endpoint]->config().address, printable(peer));
 }
 
-void Scheduler::onPeerDisconnected(std::uint32_t endpoint, const PeerId& peer, const Error& reason) {
-    logger().debug("{}: link from {} down: {}", endpoints_[endpoint]->config().address, printable(peer),
-                   reason.describe());
+void Scheduler::onPeerDisconnected(std::uint32_t endpoint, const PeerId& peer,
+                                   const Error& reason) {
+    logger().debug("{}: link from {} down: {}", endpoints_[endpoint]->config().address,
+                   printable(peer), reason.describe());
     core_.onPeerDisconnected(PeerAddress{endpoint, peer}, Clock::now());
 }
 
-void Scheduler::onMessage(std::uint32_t endpoint, const PeerId& peer, Message message, Buffer frame) {
+void Scheduler::onMessage(std::uint32_t endpoint, const PeerId& peer, Message message,
+                          Buffer frame) {
     core_.onMessage(PeerAddress{endpoint, peer}, std::move(message), frame, Clock::now());
 }
 
@@ -91,7 +98,8 @@ void Scheduler::send(const PeerAddress& to, const Message& message) {
     endpoints_.at(to.endpoint)->send(to.peer, message);
 }
 
-void Scheduler::forward(const PeerAddress& to, std::uint32_t from, const Message& message, const Buffer& frame) {
+void Scheduler::forward(const PeerAddress& to, std::uint32_t from, const Message& message,
+                        const Buffer& frame) {
     auto& target = *endpoints_.at(to.endpoint);
     if (target.config().codec == endpoints_.at(from)->config().codec) {
         target.sendFrame(to.peer, frame.share());  // same codec: the received bytes are the message

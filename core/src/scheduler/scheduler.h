@@ -29,7 +29,7 @@ struct SchedulerSnapshot {
 /// Threads: run() makes the calling thread the event loop; each endpoint's transport has its own
 /// I/O thread that only decodes and posts. stop() is thread-safe (used from a signal watcher).
 class Scheduler final : public EndpointListener, public Outbox {
-public:
+  public:
     explicit Scheduler(SchedulerConfig config);
     ~Scheduler() override;
 
@@ -44,15 +44,18 @@ public:
 
     // EndpointListener (loop thread)
     void onPeerConnected(std::uint32_t endpoint, const PeerId& peer) override;
-    void onPeerDisconnected(std::uint32_t endpoint, const PeerId& peer, const Error& reason) override;
-    void onMessage(std::uint32_t endpoint, const PeerId& peer, Message message, Buffer frame) override;
+    void onPeerDisconnected(std::uint32_t endpoint, const PeerId& peer,
+                            const Error& reason) override;
+    void onMessage(std::uint32_t endpoint, const PeerId& peer, Message message,
+                   Buffer frame) override;
 
     // Outbox (loop thread)
     void send(const PeerAddress& to, const Message& message) override;
-    void forward(const PeerAddress& to, std::uint32_t from, const Message& message, const Buffer& frame) override;
+    void forward(const PeerAddress& to, std::uint32_t from, const Message& message,
+                 const Buffer& frame) override;
     void requestStop() override;
 
-private:
+  private:
     SchedulerConfig config_;
     // Declaration order is destruction order reversed: the registry outlives the endpoints whose
     // transports and codecs its plugins made, and the loop outlives the endpoints posting to it.

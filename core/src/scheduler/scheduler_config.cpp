@@ -30,7 +30,8 @@ EndpointConfig parseEndpointConfig(const ConfigNode& node) {
 
 namespace {
 
-std::chrono::milliseconds seconds(const ConfigNode& section, std::string_view key, std::chrono::milliseconds fallback) {
+std::chrono::milliseconds seconds(const ConfigNode& section, std::string_view key,
+                                  std::chrono::milliseconds fallback) {
     if (!section.has(key)) return fallback;
     const double value = section[key].as<double>();
     if (!(value > 0)) throw section[key].error("must be a positive number of seconds");
@@ -43,8 +44,9 @@ SchedulerConfig parseSchedulerConfig(const ConfigNode& root) {
     checkConfigRoot(root);
     const ConfigNode section = root["scheduler"];
     if (!section.isDefined()) throw root.error("missing the 'scheduler' section");
-    section.allowOnly({"endpoints", "plugin_dir", "client_timeout_seconds", "worker_timeout_seconds",
-                       "per_worker_queue_size", "protected", "max_frame_bytes", "log_level"});
+    section.allowOnly({"endpoints", "plugin_dir", "client_timeout_seconds",
+                       "worker_timeout_seconds", "per_worker_queue_size", "protected",
+                       "max_frame_bytes", "log_level"});
     SchedulerConfig config;
     const auto endpoints = section["endpoints"].elements();
     if (endpoints.empty()) throw section.error("'endpoints' must list at least one endpoint");
@@ -54,14 +56,18 @@ SchedulerConfig parseSchedulerConfig(const ConfigNode& root) {
     }
     config.clientTimeout = seconds(section, "client_timeout_seconds", config.clientTimeout);
     config.workerTimeout = seconds(section, "worker_timeout_seconds", config.workerTimeout);
-    config.perWorkerQueueSize = section.get<std::uint32_t>("per_worker_queue_size", config.perWorkerQueueSize);
-    if (config.perWorkerQueueSize == 0) throw section["per_worker_queue_size"].error("must be at least 1");
+    config.perWorkerQueueSize =
+        section.get<std::uint32_t>("per_worker_queue_size", config.perWorkerQueueSize);
+    if (config.perWorkerQueueSize == 0)
+        throw section["per_worker_queue_size"].error("must be at least 1");
     config.protectedMode = section.get<bool>("protected", config.protectedMode);
     config.maxFrameBytes = section.get<std::uint64_t>("max_frame_bytes", config.maxFrameBytes);
-    if (config.maxFrameBytes < 1024) throw section["max_frame_bytes"].error("must be at least 1024");
+    if (config.maxFrameBytes < 1024)
+        throw section["max_frame_bytes"].error("must be at least 1024");
     config.logLevel = section.get<std::string>("log_level", config.logLevel);
     if (!isLogLevelName(config.logLevel)) {
-        throw section["log_level"].error("expected one of trace, debug, info, warn, error, critical, off");
+        throw section["log_level"].error(
+            "expected one of trace, debug, info, warn, error, critical, off");
     }
     return config;
 }

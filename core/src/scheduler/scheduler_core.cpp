@@ -15,14 +15,18 @@ Sender allowedSender(MessageKind kind) {
         case MessageKind::graphTask:
         case MessageKind::graphTaskCancel:
         case MessageKind::clientHeartbeat:
-        case MessageKind::clientDisconnect: return Sender::client;
+        case MessageKind::clientDisconnect:
+            return Sender::client;
         case MessageKind::taskResult:
         case MessageKind::workerHeartbeat:
         case MessageKind::workerCapabilities:
-        case MessageKind::disconnectRequest: return Sender::worker;
+        case MessageKind::disconnectRequest:
+            return Sender::worker;
         case MessageKind::objectInstruction:
-        case MessageKind::objectRequest: return Sender::either;
-        default: return Sender::nobody;  // echoes, responses, monitor and worker-internal messages
+        case MessageKind::objectRequest:
+            return Sender::either;
+        default:
+            return Sender::nobody;  // echoes, responses, monitor and worker-internal messages
     }
 }
 
@@ -45,24 +49,32 @@ void SchedulerCore::refuse(const PeerAddress& from, MessageKind kind, std::strin
     logger().warn("refused {} from {}: {}", messageKindName(kind), printable(from.peer), why);
 }
 
-void SchedulerCore::onMessage(const PeerAddress& from, Message message, const Buffer& frame, Clock::time_point now) {
+void SchedulerCore::onMessage(const PeerAddress& from, Message message, const Buffer& frame,
+                              Clock::time_point now) {
     const MessageKind kind = kindOf(message);
     const Sender sender = allowedSender(kind);
     const bool isClient = clients_.contains(from.peer);
     const bool isWorker = workers_.contains(from.peer);
-    if (sender == Sender::nobody) return refuse(from, kind, "a scheduler does not accept this message type");
-    if (sender == Sender::client && isWorker) return refuse(from, kind, "sent by a worker; only clients send it");
-    if (sender == Sender::worker && isClient) return refuse(from, kind, "sent by a client; only workers send it");
+    if (sender == Sender::nobody)
+        return refuse(from, kind, "a scheduler does not accept this message type");
+    if (sender == Sender::client && isWorker)
+        return refuse(from, kind, "sent by a worker; only clients send it");
+    if (sender == Sender::worker && isClient)
+        return refuse(from, kind, "sent by a client; only workers send it");
     // A client's or worker's own messages make it known even before its next heartbeat (after a
     // scheduler restart, a peer's first message may be a task or a result).
-    if (sender == Sender::client && kind != MessageKind::clientHeartbeat && !isClient) clients_.touch(from, now);
+    if (sender == Sender::client && kind != MessageKind::clientHeartbeat && !isClient)
+        clients_.touch(from, now);
     if (kind == MessageKind::taskResult && !isWorker) registerWorker(from, now);
 
     switch (kind) {
-        case MessageKind::clientHeartbeat: return onClientHeartbeat(from, now);
-        case MessageKind::workerHeartbeat: return onWorkerHeartbeat(from, now);
+        case MessageKind::clientHeartbeat:
+            return onClientHeartbeat(from, now);
+        case MessageKind::workerHeartbeat:
+            return onWorkerHeartbeat(from, now);
         case MessageKind::workerCapabilities:
-            return onWorkerCapabilities(from, std::move(std::get<WorkerCapabilities>(message)), now);
+            return onWorkerCapabilities(from, std::move(std::get<WorkerCapabilities>(message)),
+                                        now);
         case MessageKind::task: {
             auto& task = std::get<Task>(message);
             if (task.source != from.peer) {
@@ -71,9 +83,12 @@ void SchedulerCore::onMessage(const PeerAddress& from, Message message, const Bu
             return tasks_.submit(from.peer, std::move(task), frame.share(), from.endpoint);
         }
         case MessageKind::taskResult:
-            return tasks_.onResult(from, std::move(std::get<TaskResult>(message)), frame, from.endpoint);
-        case MessageKind::taskCancel: return onTaskCancel(from, std::get<TaskCancel>(message));
-        case MessageKind::graphTask: return graphs_.submit(from.peer, std::move(std::get<GraphTask>(message)));
+            return tasks_.onResult(from, std::move(std::get<TaskResult>(message)), frame,
+                                   from.endpoint);
+        case MessageKind::taskCancel:
+            return onTaskCancel(from, std::get<TaskCancel>(message));
+        case MessageKind::graphTask:
+            return graphs_.submit(from.peer, std::move(std::get<GraphTask>(message)));
         case MessageKind::graphTaskCancel:
             graphs_.cancel(from.peer, std::get<GraphTaskCancel>(message).taskId);
             return;
@@ -84,8 +99,10 @@ void SchedulerCore::onMessage(const PeerAddress& from, Message message, const Bu
                                     std::move(std::get<ObjectRequest>(message).objectIds));
         case MessageKind::disconnectRequest:
             return onDisconnectRequest(from, std::get<DisconnectRequest>(message));
-        case MessageKind::clientDisconnect: return onClientDisconnect(from, std::get<ClientDisconnect>(message));
-        default: return;
+        case MessageKind::clientDisconnect:
+            return onClientDisconnect(from, std::get<ClientDisconnect>(message));
+        default:
+            return;
     }
 }
 
@@ -106,8 +123,11 @@ void SchedulerCore::onWorkerCapabilities(const PeerAddress& from, WorkerCapabili
     // stock worker and could be handed a Python task.
     const bool isNew = workers_.touch(from, now);
     pool_.add(from);
-    if (isNew) logger().info("plexus worker {} connected ({} functions)", printable(from.peer), capabilities.functions.size());
-    if (pool_.announce(from.peer, std::move(capabilities.functions)) || isNew) tasks_.dispatchTo(from.peer);
+    if (isNew)
+        logger().info("plexus worker {} connected ({} functions)", printable(from.peer),
+                      capabilities.functions.size());
+    if (pool_.announce(from.peer, std::move(capabilities.functions)) || isNew)
+        tasks_.dispatchTo(from.peer);
 }
 
 void SchedulerCore::registerWorker(const PeerAddress& from, Clock::time_point now) {
@@ -125,7 +145,8 @@ void SchedulerCore::onObjectInstruction(const PeerAddress& from, ObjectInstructi
             // Objects belong to clients. A worker's result object names the task's client; if
             // that client has gone, nobody can ever fetch it, so it is not stored.
             if (!clients_.contains(instruction.objectUser)) {
-                logger().debug("dropped objects for unknown client {}", printable(instruction.objectUser));
+                logger().debug("dropped objects for unknown client {}",
+                               printable(instruction.objectUser));
                 return;
             }
             return objects_.create(instruction.objectUser, std::move(instruction.objectContent));
@@ -158,7 +179,8 @@ void SchedulerCore::onClientDisconnect(const PeerAddress& from, const ClientDisc
     const bool accepted = !settings_.protectedMode;
     outbox_.send(from, ClientShutdownResponse{accepted});
     if (!accepted) {
-        logger().warn("client {} asked to shut the cluster down; refused (protected mode)", printable(from.peer));
+        logger().warn("client {} asked to shut the cluster down; refused (protected mode)",
+                      printable(from.peer));
         return;
     }
     logger().info("client {} shut the cluster down", printable(from.peer));
@@ -196,8 +218,8 @@ void SchedulerCore::workerGone(const Identity& worker, std::string_view why) {
     logger().info("worker {} {}", printable(worker), why);
 }
 
-void SchedulerCore::taskFinished(const TaskRecord& record, const TaskResult& result, const Buffer* frame,
-                                 std::uint32_t frameEndpoint) {
+void SchedulerCore::taskFinished(const TaskRecord& record, const TaskResult& result,
+                                 const Buffer* frame, std::uint32_t frameEndpoint) {
     if (!record.graph.empty()) return graphs_.onNodeFinished(record, result);
     deliver(record.client, result, frame, frameEndpoint);
 }

@@ -29,10 +29,11 @@ struct SchedulerSettings {
 /// first message only its role sends); messages only the other role sends are refused with a
 /// logged reason, and so are messages a scheduler never receives.
 class SchedulerCore final : private TaskListener {
-public:
+  public:
     SchedulerCore(const SchedulerSettings& settings, Outbox& outbox);
 
-    void onMessage(const PeerAddress& from, Message message, const Buffer& frame, Clock::time_point now);
+    void onMessage(const PeerAddress& from, Message message, const Buffer& frame,
+                   Clock::time_point now);
     void onPeerDisconnected(const PeerAddress& peer, Clock::time_point now);
     /// Periodic housekeeping (about once a second): forgets silent peers.
     void onTick(Clock::time_point now);
@@ -47,19 +48,21 @@ public:
     std::uint64_t refusedMessages() const { return refused_; }
     bool shuttingDown() const { return shuttingDown_; }
 
-private:
+  private:
     void onClientHeartbeat(const PeerAddress& from, Clock::time_point now);
     void onWorkerHeartbeat(const PeerAddress& from, Clock::time_point now);
     void onObjectInstruction(const PeerAddress& from, ObjectInstruction instruction);
     void onTaskCancel(const PeerAddress& from, const TaskCancel& cancel);
     void onDisconnectRequest(const PeerAddress& from, const DisconnectRequest& request);
     void onClientDisconnect(const PeerAddress& from, const ClientDisconnect& request);
-    void onWorkerCapabilities(const PeerAddress& from, WorkerCapabilities capabilities, Clock::time_point now);
+    void onWorkerCapabilities(const PeerAddress& from, WorkerCapabilities capabilities,
+                              Clock::time_point now);
     void registerWorker(const PeerAddress& from, Clock::time_point now);
     void clientGone(const Identity& client, std::string_view why);
     void workerGone(const Identity& worker, std::string_view why);
     void refuse(const PeerAddress& from, MessageKind kind, std::string_view why);
-    void deliver(const Identity& client, const TaskResult& result, const Buffer* frame, std::uint32_t frameEndpoint);
+    void deliver(const Identity& client, const TaskResult& result, const Buffer* frame,
+                 std::uint32_t frameEndpoint);
 
     // TaskListener
     void taskFinished(const TaskRecord& record, const TaskResult& result, const Buffer* frame,

@@ -9,11 +9,13 @@ namespace plexus::detail {
 TaskManager::TaskManager(Outbox& outbox, WorkerPool& workers, TaskListener& listener)
     : outbox_(outbox), workers_(workers), listener_(listener) {}
 
-void TaskManager::submit(const Identity& client, Task task, Buffer frame, std::uint32_t frameEndpoint, Bytes graph) {
+void TaskManager::submit(const Identity& client, Task task, Buffer frame,
+                         std::uint32_t frameEndpoint, Bytes graph) {
     const Bytes taskId = task.taskId;
     auto [it, inserted] = tasks_.try_emplace(taskId);
     if (!inserted) {
-        logger().warn("client {} submitted task {} twice; the second copy is ignored", printable(client), toHex(taskId));
+        logger().warn("client {} submitted task {} twice; the second copy is ignored",
+                      printable(client), toHex(taskId));
         return;
     }
     TaskRecord& record = it->second;
@@ -64,7 +66,8 @@ TaskRecord* TaskManager::popQueued(const RoutingKey& key) {
         auto [sequence, taskId] = std::move(queue.front());
         queue.pop_front();
         auto it = tasks_.find(taskId);
-        if (it != tasks_.end() && it->second.state == TaskRecord::State::queued && it->second.sequence == sequence) {
+        if (it != tasks_.end() && it->second.state == TaskRecord::State::queued &&
+            it->second.sequence == sequence) {
             if (queue.empty()) queues_.erase(q);
             return &it->second;
         }
@@ -73,7 +76,8 @@ TaskRecord* TaskManager::popQueued(const RoutingKey& key) {
     return nullptr;
 }
 
-std::deque<std::pair<std::uint64_t, Bytes>>* TaskManager::oldestQueueFor(const WorkerPool::Worker& worker) {
+std::deque<std::pair<std::uint64_t, Bytes>>* TaskManager::oldestQueueFor(
+    const WorkerPool::Worker& worker) {
     // The queue (among those this worker can serve) whose head was queued first. Stale heads
     // are dropped first so the comparison sees live tasks.
     std::deque<std::pair<std::uint64_t, Bytes>>* best = nullptr;
@@ -89,7 +93,8 @@ std::deque<std::pair<std::uint64_t, Bytes>>* TaskManager::oldestQueueFor(const W
             }
             queue.pop_front();
         }
-        if (!queue.empty() && (best == nullptr || queue.front().first < best->front().first)) best = &queue;
+        if (!queue.empty() && (best == nullptr || queue.front().first < best->front().first))
+            best = &queue;
     };
     if (!worker.native) {
         consider(RoutingKey());
@@ -125,16 +130,19 @@ void TaskManager::releaseWorkerSlot(TaskRecord& record) {
 void TaskManager::onResult(const PeerAddress& worker, TaskResult result, const Buffer& frame,
                            std::uint32_t frameEndpoint) {
     auto it = tasks_.find(result.taskId);
-    if (it == tasks_.end() || it->second.state == TaskRecord::State::queued || it->second.worker != worker.peer) {
+    if (it == tasks_.end() || it->second.state == TaskRecord::State::queued ||
+        it->second.worker != worker.peer) {
         // Not (or no longer) this worker's task: e.g. a worker that was presumed dead and whose
         // task already went elsewhere. Delivering it would finish the task twice.
-        logger().debug("dropped a stale result for task {} from {}", toHex(result.taskId), printable(worker.peer));
+        logger().debug("dropped a stale result for task {} from {}", toHex(result.taskId),
+                       printable(worker.peer));
         return;
     }
     TaskRecord& record = it->second;
     const bool wasCanceling = record.state == TaskRecord::State::canceling;
     releaseWorkerSlot(record);
-    const bool givenBack = result.status == TaskStatus::canceled || result.status == TaskStatus::notFound;
+    const bool givenBack =
+        result.status == TaskStatus::canceled || result.status == TaskStatus::notFound;
     if (givenBack && !wasCanceling && !record.clientGone) {
         // The worker gave up a task nobody cancelled (Scaler's balancing path, or a worker that
         // lost it): run it elsewhere.
@@ -177,13 +185,15 @@ void TaskManager::cancel(const Identity& client, const TaskCancel& request) {
     TaskRecord& record = it->second;
     switch (record.state) {
         case TaskRecord::State::queued:
-            finish(request.taskId, TaskResult{request.taskId, TaskStatus::canceled, {}, {}}, nullptr, 0);
+            finish(request.taskId, TaskResult{request.taskId, TaskStatus::canceled, {}, {}},
+                   nullptr, 0);
             return;
         case TaskRecord::State::assigned:
             record.state = TaskRecord::State::canceling;
             if (auto* worker = workers_.find(record.worker)) outbox_.send(worker->address, request);
             return;
-        case TaskRecord::State::canceling: return;
+        case TaskRecord::State::canceling:
+            return;
     }
 }
 
@@ -197,7 +207,8 @@ void TaskManager::abandon(const Bytes& taskId) {
     } else if (record.state == TaskRecord::State::assigned) {
         // Kept until the worker answers, so its slot stays counted; the answer is dropped.
         record.state = TaskRecord::State::canceling;
-        if (auto* worker = workers_.find(record.worker)) outbox_.send(worker->address, TaskCancel{taskId, false, false});
+        if (auto* worker = workers_.find(record.worker))
+            outbox_.send(worker->address, TaskCancel{taskId, false, false});
     }
 }
 
@@ -218,7 +229,8 @@ void TaskManager::onWorkerGone(const Identity& workerId) {
             enqueue(*record, true);
         }
     }
-    for (const auto& taskId : ended) finish(taskId, TaskResult{taskId, TaskStatus::canceled, {}, {}}, nullptr, 0);
+    for (const auto& taskId : ended)
+        finish(taskId, TaskResult{taskId, TaskStatus::canceled, {}, {}}, nullptr, 0);
     // The queue heads may now run on other workers with room.
     for (const auto& [identity, worker] : workers_.workers()) {
         if (identity != workerId) dispatchTo(identity);

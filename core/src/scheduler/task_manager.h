@@ -17,25 +17,25 @@ struct TaskRecord {
     enum class State { queued, assigned, canceling };
 
     Task task;
-    Buffer frame;                   ///< the client's encoded Task, forwarded unchanged if possible
+    Buffer frame;  ///< the client's encoded Task, forwarded unchanged if possible
     std::uint32_t frameEndpoint = 0;
     Identity client;
     RoutingKey key;
     State state = State::queued;
-    Identity worker;                ///< while assigned or canceling
-    std::uint64_t sequence = 0;     ///< submission order, and the queue entry that is current
-    Bytes graph;                    ///< the graph this task is a node of, or empty
-    bool clientGone = false;        ///< its client left: the outcome is dropped, not delivered
+    Identity worker;             ///< while assigned or canceling
+    std::uint64_t sequence = 0;  ///< submission order, and the queue entry that is current
+    Bytes graph;                 ///< the graph this task is a node of, or empty
+    bool clientGone = false;     ///< its client left: the outcome is dropped, not delivered
 };
 
 /// Told when a task reaches its end. Loop thread.
 class TaskListener {
-public:
+  public:
     virtual ~TaskListener() = default;
     /// `result` is final for `record`. `frame` is the worker's encoded TaskResult when it can be
     /// forwarded as is (null for results the scheduler made itself), received on `frameEndpoint`.
-    virtual void taskFinished(const TaskRecord& record, const TaskResult& result, const Buffer* frame,
-                              std::uint32_t frameEndpoint) = 0;
+    virtual void taskFinished(const TaskRecord& record, const TaskResult& result,
+                              const Buffer* frame, std::uint32_t frameEndpoint) = 0;
 };
 
 /// The task channel: queues tasks, assigns each to the least loaded worker that can run it and
@@ -43,13 +43,15 @@ public:
 /// assigned to may answer it: a late answer from a worker presumed dead is dropped, so a client
 /// sees every task finish once. Loop thread only.
 class TaskManager {
-public:
+  public:
     TaskManager(Outbox& outbox, WorkerPool& workers, TaskListener& listener);
 
     /// Accepts a task. `frame` may be empty (a task the scheduler built, such as a graph node).
-    void submit(const Identity& client, Task task, Buffer frame, std::uint32_t frameEndpoint, Bytes graph = {});
+    void submit(const Identity& client, Task task, Buffer frame, std::uint32_t frameEndpoint,
+                Bytes graph = {});
     /// A worker's answer for one of its tasks.
-    void onResult(const PeerAddress& worker, TaskResult result, const Buffer& frame, std::uint32_t frameEndpoint);
+    void onResult(const PeerAddress& worker, TaskResult result, const Buffer& frame,
+                  std::uint32_t frameEndpoint);
     /// A client's cancel; answers the client itself for a task that was only queued.
     void cancel(const Identity& client, const TaskCancel& request);
     /// Cancels a task without a client asking (graph failure); its outcome is not delivered.
@@ -67,10 +69,11 @@ public:
     std::size_t queuedCount() const;
     std::size_t tasksOf(const Identity& client) const;
 
-private:
+  private:
     void enqueue(TaskRecord& record, bool front);
     void assign(TaskRecord& record, WorkerPool::Worker& worker);
-    void finish(const Bytes& taskId, const TaskResult& result, const Buffer* frame, std::uint32_t frameEndpoint);
+    void finish(const Bytes& taskId, const TaskResult& result, const Buffer* frame,
+                std::uint32_t frameEndpoint);
     void releaseWorkerSlot(TaskRecord& record);
     TaskRecord* popQueued(const RoutingKey& key);
     std::deque<std::pair<std::uint64_t, Bytes>>* oldestQueueFor(const WorkerPool::Worker& worker);

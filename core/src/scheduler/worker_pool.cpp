@@ -28,7 +28,9 @@ bool WorkerPool::announce(const Identity& worker, std::vector<std::string> funct
     return changed;
 }
 
-void WorkerPool::remove(const Identity& worker) { workers_.erase(worker); }
+void WorkerPool::remove(const Identity& worker) {
+    workers_.erase(worker);
+}
 
 WorkerPool::Worker* WorkerPool::find(const Identity& worker) {
     auto it = workers_.find(worker);

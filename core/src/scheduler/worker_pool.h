@@ -23,7 +23,7 @@ RoutingKey routingKeyOf(std::string_view funcObjectId);
 /// only; a plexus worker (one that announced its functions) runs only those functions.
 /// Loop thread only.
 class WorkerPool {
-public:
+  public:
     struct Worker {
         PeerAddress address;
         std::uint32_t capacity = 0;
@@ -49,7 +49,7 @@ public:
 
     const std::unordered_map<Identity, Worker>& workers() const { return workers_; }
 
-private:
+  private:
     std::uint32_t capacity_;
     std::unordered_map<Identity, Worker> workers_;
 };

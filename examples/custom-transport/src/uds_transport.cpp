@@ -12,11 +12,11 @@
 #include <filesystem>
 #include <vector>
 
+#include <fmt/format.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
-#include <fmt/format.h>
 
 #include "plexus/log.h"
 
@@ -57,8 +57,9 @@ std::string freshSocketPath() {
     static std::atomic<unsigned> counter{0};
     const char* dir = std::getenv("TMPDIR");
     const std::string base = (dir != nullptr && *dir == '/') ? dir : "/tmp";
-    return fmt::format("{}/plexus-uds-{}-{}-{:x}.sock", base, ::getpid(), counter++,
-                       static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()));
+    return fmt::format(
+        "{}/plexus-uds-{}-{}-{:x}.sock", base, ::getpid(), counter++,
+        static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()));
 }
 
 }  // namespace
@@ -70,13 +71,14 @@ Result<std::string> parseUdsAddress(std::string_view address) {
     }
     std::string path(address.substr(kScheme.size()));
     if (!path.empty() && path.front() != '/') {
-        return fail(ErrorKind::InvalidArgument,
-                    fmt::format("bad uds address '{}': the path must be absolute (unix:///...)", address));
+        return fail(
+            ErrorKind::InvalidArgument,
+            fmt::format("bad uds address '{}': the path must be absolute (unix:///...)", address));
     }
     if (path.size() >= sizeof(sockaddr_un::sun_path)) {
         return fail(ErrorKind::InvalidArgument,
-                    fmt::format("bad uds address '{}': a socket path holds at most {} bytes", address,
-                                sizeof(sockaddr_un::sun_path) - 1));
+                    fmt::format("bad uds address '{}': a socket path holds at most {} bytes",
+                                address, sizeof(sockaddr_un::sun_path) - 1));
     }
     return path;
 }
@@ -94,10 +96,12 @@ Result<UdsOptions> parseUdsOptions(const ConfigNode& node) noexcept {
                 throw node["socket_mode"].error("expected octal permission bits such as \"0660\"");
             options.socketMode = static_cast<unsigned>(mode);
         }
-        const auto initial = node.get<std::int64_t>("reconnect_initial_ms", options.reconnectInitial.count());
+        const auto initial =
+            node.get<std::int64_t>("reconnect_initial_ms", options.reconnectInitial.count());
         const auto max = node.get<std::int64_t>("reconnect_max_ms", options.reconnectMax.count());
         if (initial <= 0) throw node["reconnect_initial_ms"].error("must be a positive integer");
-        if (max < initial) throw node["reconnect_max_ms"].error("must not be less than reconnect_initial_ms");
+        if (max < initial)
+            throw node["reconnect_max_ms"].error("must not be less than reconnect_initial_ms");
         options.reconnectInitial = std::chrono::milliseconds(initial);
         options.reconnectMax = std::chrono::milliseconds(max);
         return options;
@@ -115,7 +119,10 @@ Result<UdsOptions> parseUdsOptions(const ConfigNode& node) noexcept {
 class Link : public std::enable_shared_from_this<Link> {
   public:
     Link(UdsTransport& transport, stream::socket socket, bool outbound, PeerId key)
-        : transport_(transport), socket_(std::move(socket)), outbound_(outbound), key_(std::move(key)) {
+        : transport_(transport),
+          socket_(std::move(socket)),
+          outbound_(outbound),
+          key_(std::move(key)) {
         ++transport_.openLinks_;
     }
 
@@ -137,13 +144,14 @@ class Link : public std::enable_shared_from_this<Link> {
                               if (ec) return self->fail(ioError("handshake write", ec));
                               self->writeMore();
                           });
-        asio::async_read(socket_, asio::buffer(magic_),
-                         [self = shared_from_this()](const error_code& ec, std::size_t) {
-                             if (ec) return self->fail(ioError("handshake read", ec));
-                             if (self->magic_ != kMagic)
-                                 return self->fail({ErrorKind::Protocol, "uds: peer is not a YMQ peer"});
-                             self->readHeader(true);
-                         });
+        asio::async_read(
+            socket_, asio::buffer(magic_),
+            [self = shared_from_this()](const error_code& ec, std::size_t) {
+                if (ec) return self->fail(ioError("handshake read", ec));
+                if (self->magic_ != kMagic)
+                    return self->fail({ErrorKind::Protocol, "uds: peer is not a YMQ peer"});
+                self->readHeader(true);
+            });
     }
 
     void send(Buffer frame) {
@@ -171,11 +179,13 @@ class Link : public std::enable_shared_from_this<Link> {
 
   private:
     void readHeader(bool identity) {
-        asio::async_read(socket_, asio::buffer(header_),
-                         [self = shared_from_this(), identity](const error_code& ec, std::size_t) {
-                             if (ec) return self->fail(ioError(ec == asio::error::eof ? "peer closed" : "read", ec));
-                             self->readBody(identity, getU64(self->header_.data()));
-                         });
+        asio::async_read(
+            socket_, asio::buffer(header_),
+            [self = shared_from_this(), identity](const error_code& ec, std::size_t) {
+                if (ec)
+                    return self->fail(ioError(ec == asio::error::eof ? "peer closed" : "read", ec));
+                self->readBody(identity, getU64(self->header_.data()));
+            });
     }
 
     void readBody(bool identity, std::uint64_t size) {
@@ -226,17 +236,20 @@ class Link : public std::enable_shared_from_this<Link> {
         for (std::size_t i = 0; i < inFlight_.size(); ++i) {
             putU64(headers_[i].data(), inFlight_[i].size());
             gather_.emplace_back(headers_[i].data(), kHeaderBytes);
-            if (!inFlight_[i].empty()) gather_.emplace_back(inFlight_[i].data(), inFlight_[i].size());
+            if (!inFlight_[i].empty())
+                gather_.emplace_back(inFlight_[i].data(), inFlight_[i].size());
         }
         writing_ = true;
-        asio::async_write(socket_, gather_, [self = shared_from_this()](const error_code& ec, std::size_t) {
-            self->writing_ = false;
-            // Frames in flight when a link fails are dropped (at most once): resending a frame the
-            // peer refused would only get the link closed again.
-            self->inFlight_.clear();
-            if (ec) return self->fail(ioError("write", ec));
-            self->writeMore();
-        });
+        asio::async_write(socket_, gather_,
+                          [self = shared_from_this()](const error_code& ec, std::size_t) {
+                              self->writing_ = false;
+                              // Frames in flight when a link fails are dropped (at most once):
+                              // resending a frame the peer refused would only get the link closed
+                              // again.
+                              self->inFlight_.clear();
+                              if (ec) return self->fail(ioError("write", ec));
+                              self->writeMore();
+                          });
     }
 
     void fail(const Error& reason) {
@@ -284,7 +297,8 @@ struct UdsTransport::Listener {
 };
 
 struct UdsTransport::Connector {
-    Connector(asio::io_context& io, PeerId address, std::string path, std::chrono::milliseconds delay)
+    Connector(asio::io_context& io, PeerId address, std::string path,
+              std::chrono::milliseconds delay)
         : address(std::move(address)), path(std::move(path)), socket(io), timer(io), delay(delay) {}
     const PeerId address;
     const std::string path;
@@ -355,7 +369,8 @@ Result<std::string> UdsTransport::listen(std::string_view address) {
         }
         if (!ec) listener->acceptor.listen(asio::socket_base::max_listen_connections, ec);
         if (ec) {
-            return fail(ErrorKind::Io, fmt::format("uds: cannot listen on unix://{}: {}", path, ec.message()));
+            return fail(ErrorKind::Io,
+                        fmt::format("uds: cannot listen on unix://{}: {}", path, ec.message()));
         }
         struct stat bound {};
         if (::stat(path.c_str(), &bound) == 0) {
@@ -387,10 +402,12 @@ void UdsTransport::accept(Listener& listener) {
 Result<PeerId> UdsTransport::connect(std::string_view address) {
     auto parsed = parseUdsAddress(address);
     if (!parsed) return tl::unexpected(parsed.error());
-    if (parsed->empty()) return fail(ErrorKind::InvalidArgument, "uds: connect needs a socket path");
+    if (parsed->empty())
+        return fail(ErrorKind::InvalidArgument, "uds: connect needs a socket path");
     return onIoThread([this, peer = PeerId(address), path = *parsed]() -> Result<PeerId> {
         if (connectors_.count(peer) == 0) {
-            connectors_.emplace(peer, std::make_unique<Connector>(io_, peer, path, options_.reconnectInitial));
+            connectors_.emplace(
+                peer, std::make_unique<Connector>(io_, peer, path, options_.reconnectInitial));
             dial(peer);
         }
         return peer;
@@ -407,8 +424,8 @@ void UdsTransport::dial(const PeerId& address) {
         if (ec == asio::error::operation_aborted || closing_ || found == connectors_.end()) return;
         Connector& connector = *found->second;
         if (ec) {
-            logger().debug("uds: connect to {} failed: {}; retrying in {} ms", address, ec.message(),
-                           connector.delay.count());
+            logger().debug("uds: connect to {} failed: {}; retrying in {} ms", address,
+                           ec.message(), connector.delay.count());
             return scheduleRedial(connector);
         }
         connector.link = std::make_shared<Link>(*this, std::move(connector.socket), true, address);
@@ -437,7 +454,8 @@ void UdsTransport::send(const PeerId& peer, Buffer frame) {
         } else if (auto a = accepted_.find(peer); a != accepted_.end()) {
             a->second->send(std::move(frame));
         } else {
-            logger().debug("uds: dropping a frame of {} bytes for unknown peer {}", frame.size(), printable(peer));
+            logger().debug("uds: dropping a frame of {} bytes for unknown peer {}", frame.size(),
+                           printable(peer));
         }
     });
 }
@@ -450,13 +468,17 @@ void UdsTransport::disconnect(const PeerId& peer) {
             if (link) {
                 const bool wasUp = link->up();
                 link->close();
-                if (wasUp && !closing_) handler_->onDisconnected(peer, {ErrorKind::Disconnected, "uds: disconnected locally"});
+                if (wasUp && !closing_)
+                    handler_->onDisconnected(
+                        peer, {ErrorKind::Disconnected, "uds: disconnected locally"});
             }
         } else if (auto a = accepted_.find(peer); a != accepted_.end()) {
             auto link = a->second;
             accepted_.erase(a);
             link->close();
-            if (!closing_) handler_->onDisconnected(peer, {ErrorKind::Disconnected, "uds: disconnected locally"});
+            if (!closing_)
+                handler_->onDisconnected(peer,
+                                         {ErrorKind::Disconnected, "uds: disconnected locally"});
         }
     });
 }
@@ -480,7 +502,9 @@ void UdsTransport::linkUp(const std::shared_ptr<Link>& link) {
         auto previous = old->second;
         accepted_.erase(old);
         previous->close();
-        if (!closing_) handler_->onDisconnected(link->key(), {ErrorKind::Disconnected, "uds: replaced by a new link"});
+        if (!closing_)
+            handler_->onDisconnected(link->key(),
+                                     {ErrorKind::Disconnected, "uds: replaced by a new link"});
     }
     accepted_.emplace(link->key(), link);
     if (!closing_) handler_->onConnected(link->key());
@@ -542,12 +566,15 @@ void UdsTransport::beginShutdown() {
     }
 }
 
-Result<std::unique_ptr<Transport>> UdsTransportFactory::create(const TransportContext& context) const noexcept {
+Result<std::unique_ptr<Transport>> UdsTransportFactory::create(
+    const TransportContext& context) const noexcept {
     try {
-        if (context.handler == nullptr) return fail(ErrorKind::InvalidArgument, "uds transport: no handler given");
+        if (context.handler == nullptr)
+            return fail(ErrorKind::InvalidArgument, "uds transport: no handler given");
         if (context.identity.empty() || context.identity.size() > kMaxIdentityBytes) {
-            return fail(ErrorKind::InvalidArgument,
-                        fmt::format("uds transport: identity must be 1 to {} bytes", kMaxIdentityBytes));
+            return fail(
+                ErrorKind::InvalidArgument,
+                fmt::format("uds transport: identity must be 1 to {} bytes", kMaxIdentityBytes));
         }
         auto options = parseUdsOptions(context.options);
         if (!options) return tl::unexpected(options.error());

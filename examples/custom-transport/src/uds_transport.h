@@ -103,7 +103,7 @@ class UdsTransport final : public Transport {
 
     std::vector<std::unique_ptr<Listener>> listeners_;
     std::map<PeerId, std::unique_ptr<Connector>> connectors_;
-    std::set<std::shared_ptr<Link>> handshaking_;        // accepted, identity not known yet
+    std::set<std::shared_ptr<Link>> handshaking_;         // accepted, identity not known yet
     std::map<Identity, std::shared_ptr<Link>> accepted_;  // accepted and up
     std::size_t openLinks_ = 0;                           // sockets not yet closed
     bool closing_ = false;                                // the destructor has begun
@@ -116,7 +116,8 @@ class UdsTransport final : public Transport {
 /// Makes UdsTransports. Stateless.
 class UdsTransportFactory final : public TransportFactory {
   public:
-    Result<std::unique_ptr<Transport>> create(const TransportContext& context) const noexcept override;
+    Result<std::unique_ptr<Transport>> create(
+        const TransportContext& context) const noexcept override;
 };
 
 }  // namespace plexus::uds

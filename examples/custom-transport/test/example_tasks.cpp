@@ -12,7 +12,9 @@ std::string upper(std::string text) {
     return text;
 }
 
-std::uint64_t square(std::uint64_t x) { return x * x; }
+std::uint64_t square(std::uint64_t x) {
+    return x * x;
+}
 
 }  // namespace
 

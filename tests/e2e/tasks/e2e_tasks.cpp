@@ -10,17 +10,27 @@
 
 namespace {
 
-std::int64_t square(std::int64_t x) { return x * x; }
-std::int64_t add(std::int64_t a, std::int64_t b) { return a + b; }
-std::int64_t increment(std::int64_t x) { return x + 1; }
+std::int64_t square(std::int64_t x) {
+    return x * x;
+}
+std::int64_t add(std::int64_t a, std::int64_t b) {
+    return a + b;
+}
+std::int64_t increment(std::int64_t x) {
+    return x + 1;
+}
 // Sleeps, then returns its argument: long enough tasks to cancel or to be caught by a kill.
 std::int64_t sleepMs(std::int64_t ms) {
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
     return ms;
 }
-std::string fail(std::string message) { throw std::runtime_error(message); }
+std::string fail(std::string message) {
+    throw std::runtime_error(message);
+}
 // Fails once its input (a graph dependency) is there: a failure in the middle of a graph.
-std::int64_t failAfter(std::int64_t, std::string message) { throw std::runtime_error(message); }
+std::int64_t failAfter(std::int64_t, std::string message) {
+    throw std::runtime_error(message);
+}
 
 }  // namespace
 

@@ -188,7 +188,8 @@ TEST_F(CapnpCodecTest, DecodesAndEncodesFramesWrittenWithTheScalerSchema) {
 }
 
 TEST_F(CapnpCodecTest, UnknownUnionTagIsRefused) {
-    for (std::uint16_t tag : {std::uint16_t{kMessageKindCount}, std::uint16_t{kMessageKindCount + 1}, std::uint16_t{0xffff}}) {
+    for (std::uint16_t tag : {std::uint16_t{kMessageKindCount},
+                              std::uint16_t{kMessageKindCount + 1}, std::uint16_t{0xffff}}) {
         Buffer frame = fromHex(kEchoFrame);
         std::memcpy(frame.mutableData() + 16, &tag, sizeof tag);  // the union tag (§1.1)
         auto decoded = codec_->decode(frame);
