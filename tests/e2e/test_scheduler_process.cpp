@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/scheduler_process.h"
 #include "support/test_peer.h"
 #include "support/test_support.h"
 
@@ -15,42 +16,6 @@ namespace plexus::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-// A scheduler process started from a config with port 0; knows the address it bound.
-class SchedulerProcess {
-  public:
-    explicit SchedulerProcess(const std::string& extraConfig = "") {
-        config_ = dir_.write("scheduler.yaml",
-                             "scheduler:\n"
-                             "  endpoints:\n"
-                             "    - address: tcp://127.0.0.1:0\n"
-                             "      transport: tcp\n"
-                             "      codec: capnp\n"
-                             "  plugin_dir: " +
-                                 buildPluginDir().string() + "\n" + extraConfig);
-        addressFile_ = dir_.path() / "address";
-        process_ = std::make_unique<ChildProcess>(
-            plexusBinary(), std::vector<std::string>{"scheduler", "--config", config_.string(),
-                                                     "--address-file", addressFile_.string()});
-        const bool ready = waitUntil(
-            [this] { return std::filesystem::exists(addressFile_) || !process_->running(); });
-        if (!ready || !std::filesystem::exists(addressFile_)) {
-            throw std::runtime_error("scheduler did not start:\n" + process_->output());
-        }
-        std::ifstream in(addressFile_);
-        std::getline(in, address_);
-    }
-
-    const std::string& address() const { return address_; }
-    ChildProcess& process() { return *process_; }
-
-  private:
-    TempDir dir_;
-    std::filesystem::path config_;
-    std::filesystem::path addressFile_;
-    std::string address_;
-    std::unique_ptr<ChildProcess> process_;
-};
 
 TEST(SchedulerProcess, EchoesClientHeartbeatsOverTcpCapnp) {
     SchedulerProcess scheduler;
