@@ -4,12 +4,18 @@
 //   plexus_bench throughput [--tasks 100000]   no-op tasks submitted at once, waited for: tasks/s
 //   plexus_bench latency    [--tasks 2000]     one no-op task at a time: p50/p99/mean round trip
 //   plexus_bench payload    [--tasks 10000 --size 1024]   bench.echo with 1 KB in, 1 KB out
+//   plexus_bench bigobject  [--size 100000000]  put() one object, bench.echo it (the worker
+//                           fetches it, its result is the same bytes), get the result: GB/s
 //   plexus_bench memory     --plexus P --config F [--tasks 1000000]
 //                           starts `plexus scheduler` alone, queues N no-op tasks (no worker),
 //                           reports the scheduler's bytes per queued task
-//   common: --repeat R (default 3), --label TEXT (e.g. "1 worker"), --address tcp://...
+//   common: --repeat R (default 3), --label TEXT (e.g. "1 worker"), --address tcp://...,
+//           --config FILE (the client's endpoint: transport, codec and their options)
 //
 // The scheduler address comes from --address or $PLEXUS_SCHEDULER_ADDRESS (set by `plexus up`).
+// The transport and codec come from the `client:` section of --config when it has one (the file
+// `plexus up` was given, so the client uses the same endpoint settings as the workers), else
+// tcp + capnp.
 // Every measurement prints one JSON line (starting with '{') and one human line (starting with
 // '#'); after the repeats, a JSON line with "summary":true holds median, min and max.
 //
@@ -59,7 +65,7 @@ struct Options {
     std::string address;
     std::string label;
     std::optional<std::size_t> tasks;
-    std::size_t size = 1024;
+    std::optional<std::size_t> size;
     int repeat = 3;
     std::size_t warmup = 200;
     std::string plexusBinary;
@@ -69,9 +75,10 @@ struct Options {
 [[noreturn]] void usage(const char* why) {
     std::cerr
         << "plexus_bench: " << why << "\n"
-        << "usage: plexus_bench throughput|latency|payload|memory [--tasks N] [--size BYTES]\n"
-           "       [--repeat R] [--warmup N] [--label TEXT] [--address tcp://H:P]\n"
-           "       [--plexus PATH --config FILE]   (memory: the scheduler to start)\n";
+        << "usage: plexus_bench throughput|latency|payload|bigobject|memory [--tasks N]\n"
+           "       [--size BYTES] [--repeat R] [--warmup N] [--label TEXT] [--address tcp://H:P]\n"
+           "       [--config FILE]   (its `client:` section: transport, codec)\n"
+           "       [--plexus PATH]   (memory: the scheduler to start, from --config)\n";
     std::exit(2);
 }
 
@@ -299,15 +306,34 @@ void printSummary(const Options& o, const std::string& bench, const Summary& sum
 
 // ---- the client ---------------------------------------------------------------------------
 
-std::unique_ptr<plexus::Client> connect(const std::string& address) {
-    if (address.empty()) usage("no scheduler address (set PLEXUS_SCHEDULER_ADDRESS or --address)");
+/// The client's endpoint: the `client:` section of --config if it has one, else tcp + capnp; the
+/// address is always --address / $PLEXUS_SCHEDULER_ADDRESS (or `address`, for the memory run).
+plexus::ClientOptions clientOptions(const Options& o, const std::string& address) {
     plexus::ClientOptions options;
+    if (!o.config.empty()) {
+        try {
+            const plexus::ConfigNode root = plexus::loadConfigFile(o.config);
+            if (root.has("client")) options = plexus::ClientOptions::fromConfig(root);
+        } catch (const std::exception& e) {
+            std::cerr << "plexus_bench: " << e.what() << "\n";
+            std::exit(2);
+        }
+    }
+    if (address.empty()) usage("no scheduler address (set PLEXUS_SCHEDULER_ADDRESS or --address)");
     options.address = address;
-    options.timeout = std::chrono::minutes(10);  // a million queued tasks must not trip it
+    // At least 10 minutes: a million queued tasks, or a 100 MB object on a loaded machine, must
+    // not trip the client's timeout (it also bounds get()).
+    options.timeout =
+        std::max<std::chrono::milliseconds>(options.timeout, std::chrono::minutes(10));
+    return options;
+}
+
+std::unique_ptr<plexus::Client> connect(const Options& o, const std::string& address) {
+    const plexus::ClientOptions options = clientOptions(o, address);
     auto client = plexus::Client::connect(options);
     if (!client) {
-        std::cerr << "plexus_bench: cannot connect to " << address << ": "
-                  << client.error().describe() << "\n";
+        std::cerr << "plexus_bench: cannot connect to " << address << " (" << options.transport
+                  << "/" << options.codec << "): " << client.error().describe() << "\n";
         std::exit(1);
     }
     return std::move(*client);
@@ -340,7 +366,7 @@ void warmUp(plexus::Client& client, std::size_t count) {
 
 int runThroughput(const Options& o) {
     const std::size_t n = o.tasks.value_or(100'000);
-    auto client = connect(o.address);
+    auto client = connect(o, o.address);
     warmUp(*client, o.warmup);
     Summary summary;
     for (int run = 1; run <= o.repeat; ++run) {
@@ -381,7 +407,7 @@ int runThroughput(const Options& o) {
 
 int runLatency(const Options& o) {
     const std::size_t n = o.tasks.value_or(2'000);
-    auto client = connect(o.address);
+    auto client = connect(o, o.address);
     warmUp(*client, o.warmup);
     for (std::size_t i = 0; i < 50; ++i)
         client->submitArgs("bench.noop", {}).get();  // sequential warm-up
@@ -435,9 +461,9 @@ int runLatency(const Options& o) {
 
 int runPayload(const Options& o) {
     const std::size_t n = o.tasks.value_or(10'000);
-    auto client = connect(o.address);
+    auto client = connect(o, o.address);
     warmUp(*client, o.warmup);
-    std::string payload(o.size, '\0');
+    std::string payload(o.size.value_or(1024), '\0');
     for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>('a' + i % 26);
     Summary summary;
     for (int run = 1; run <= o.repeat; ++run) {
@@ -478,6 +504,61 @@ int runPayload(const Options& o) {
     return 0;
 }
 
+// ---- bigobject: one large object through the whole path ----------------------------------
+
+int runBigObject(const Options& o) {
+    const std::size_t size = o.size.value_or(100'000'000);
+    auto client = connect(o, o.address);
+    warmUp(*client, o.warmup);
+    std::string object(size, '\0');
+    for (std::size_t i = 0; i < object.size(); i += 4096) object[i] = static_cast<char>(i >> 12);
+    Summary summary;
+    for (int run = 1; run <= o.repeat; ++run) {
+        const double load = load1();
+        const auto cpu0 = snapshotCpu();
+        // put: client -> scheduler. The task: the worker fetches the object from the scheduler
+        // and returns the same bytes as its result object (worker -> scheduler). get: the client
+        // fetches the result (scheduler -> client). Every byte crosses 4 sockets.
+        const auto start = Clock::now();
+        const plexus::ObjectRef ref = client->put(object);
+        std::string result;
+        try {
+            result = client->submit("bench.echo", ref).get();
+        } catch (const std::exception& e) {
+            std::cerr << "plexus_bench: the task failed: " << e.what() << "\n";
+            return 1;
+        }
+        const auto end = Clock::now();
+        const auto cpu1 = snapshotCpu();
+        client->free(ref);
+        if (result != object) {
+            std::cerr << "plexus_bench: the result differs from the object (" << result.size()
+                      << " bytes, expected " << object.size() << ")\n";
+            return 1;
+        }
+        const double seconds = std::chrono::duration<double>(end - start).count();
+        // What the user moved: the object in and the result out.
+        const double gbps = 2.0 * static_cast<double>(size) / seconds / 1e9;
+        const auto [cpuJson, cpuHuman] = cpuDelta(cpu0, cpu1);
+        std::cout << fmt::format(
+                         "{{\"bench\":\"bigobject\",\"label\":\"{}\",\"run\":{},\"bytes\":{},"
+                         "\"seconds\":{:.4f},\"gb_per_s\":{:.3f},\"load1\":{:.2f},\"cpu\":{}}}",
+                         o.label, run, size, seconds, gbps, load, cpuJson)
+                  << "\n"
+                  << fmt::format(
+                         "# bigobject [{}] run {}: put {:.0f} MB, echo task, get the result in "
+                         "{:.3f} s = {:.2f} GB/s (object + result); load {:.2f}; cpu:{}",
+                         o.label, run, size / 1e6, seconds, gbps, load, cpuHuman)
+                  << std::endl;
+        summary.metrics["gb_per_s"].push_back(gbps);
+        summary.metrics["seconds"].push_back(seconds);
+        summary.loads.push_back(load);
+    }
+    printSummary(o, "bigobject", summary);
+    client->disconnect();
+    return 0;
+}
+
 // ---- memory: the scheduler alone with N queued tasks --------------------------------------
 
 struct ProcMemory {
@@ -501,10 +582,10 @@ ProcMemory readMemory(int pid) {
 }
 
 /// The size of the Task frame the client sends for a no-op task (what the scheduler keeps to
-/// forward unchanged), encoded with the real codec plugin exactly as the client builds it.
-std::size_t taskFrameBytes(const plexus::Identity& source) {
-    plexus::PluginRegistry registry(plexus::pluginSearchPath(std::nullopt));
-    auto factory = registry.codec("capnp");
+/// forward unchanged), encoded with the client's codec plugin exactly as the client builds it.
+std::size_t taskFrameBytes(const plexus::Identity& source, const plexus::ClientOptions& options) {
+    plexus::PluginRegistry registry(plexus::pluginSearchPath(options.pluginDir));
+    auto factory = registry.codec(options.codec);
     if (!factory) return 0;
     auto codec = (*factory)->create(plexus::CodecContext{});
     if (!codec) return 0;
@@ -574,7 +655,7 @@ int runMemory(const Options& o) {
         const fs::path addressFile = dir / fmt::format("address-{}", run);
         Scheduler scheduler = startScheduler(o, addressFile);
         const ProcMemory idle = readMemory(scheduler.pid);
-        auto client = connect(scheduler.address);
+        auto client = connect(o, scheduler.address);
         barrier(*client);  // registered, links and buffers set up
         const ProcMemory baseline = readMemory(scheduler.pid);
         const auto cpu0 = snapshotCpu({scheduler.pid});
@@ -594,7 +675,8 @@ int runMemory(const Options& o) {
             queued = now;
             if (stable) break;
         }
-        const std::size_t frame = taskFrameBytes(client->identity());
+        const std::size_t frame =
+            taskFrameBytes(client->identity(), clientOptions(o, scheduler.address));
         const auto cancelStart = Clock::now();
         client->disconnect();  // cancels every pending task (TaskCancel each), then leaves
         futures.clear();
@@ -664,6 +746,7 @@ int main(int argc, char** argv) {
         if (options.command == "throughput") return runThroughput(options);
         if (options.command == "latency") return runLatency(options);
         if (options.command == "payload") return runPayload(options);
+        if (options.command == "bigobject") return runBigObject(options);
         if (options.command == "memory") return runMemory(options);
     } catch (const std::exception& e) {
         std::cerr << "plexus_bench: " << e.what() << "\n";
