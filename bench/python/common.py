@@ -43,7 +43,8 @@ def emit(record, human):
 
 
 def emit_skipped(bench, label, reason):
-    reason = " ".join(str(reason).split())[:300]
+    # One line, no double quotes or backslashes: bench/run.sh reads these lines with sed.
+    reason = " ".join(str(reason).replace('"', "'").replace("\\", "/").split())[:300]
     print(json.dumps({"bench": bench, "label": label, "skipped": reason}, separators=(",", ":")),
           flush=True)
     print(f"# {bench} [{label}] not measured: {reason}", flush=True)
