@@ -53,8 +53,9 @@ skip() {
 }
 
 # Runs one benchmark command: its JSON lines go to $RESULTS, everything to $LOG, the human lines
-# to the terminal. If it fails, BENCHES for LABEL are recorded as skipped with the last line of
-# its stderr as the reason, and the suite goes on: run "B1 B2" LABEL COMMAND...
+# to the terminal. If it fails, those of BENCHES for LABEL it reported neither a summary nor a
+# reason for are recorded as skipped, with the last line of its stderr as the reason, and the
+# suite goes on: run "B1 B2" LABEL COMMAND...
 run() {
     local benches=$1 label=$2
     shift 2
@@ -67,7 +68,12 @@ run() {
     cat "$err" >>"$LOG"
     if [[ $status != 0 ]]; then
         tail -n 20 "$err" >&2
-        skip "$benches" "$label" "exit status $status: $(grep -v '^[[:space:]]*$' "$err" | tail -n 1)"
+        local missing=""
+        for bench in $benches; do
+            grep -q "^{\"bench\":\"$bench\",\"label\":\"$label\",\"\(summary\|skipped\)\"" "$out" ||
+                missing+=" $bench"
+        done
+        skip "$missing" "$label" "exit status $status: $(grep -v '^[[:space:]]*$' "$err" | tail -n 1)"
     fi
 }
 
@@ -182,9 +188,9 @@ source "$RUN_INFO"
 [[ ${NO_DOC:-0} == 1 ]] && exit 0
 
 # ---- docs/benchmarks.md --------------------------------------------------------------------
-# The summary line of one benchmark: summary BENCH [LABEL]
+# The summary line of one benchmark (empty if it was not measured): summary BENCH [LABEL]
 summary() {
-    grep '"summary":true' "$RESULTS" | grep "\"bench\":\"$1\"" | { if [[ -n ${2:-} ]]; then grep "\"label\":\"$2\""; else cat; fi; } | head -1
+    grep '"summary":true' "$RESULTS" | grep "\"bench\":\"$1\"" | { if [[ -n ${2:-} ]]; then grep "\"label\":\"$2\""; else cat; fi; } | head -1 || true
 }
 # "median min max" of one metric of a summary line: stat LINE METRIC
 stat() { sed -n "s/.*\"$2\":{\"median\":\([^,]*\),\"min\":\([^,]*\),\"max\":\([^}]*\)}.*/\1 \2 \3/p" <<<"$1"; }
@@ -193,20 +199,25 @@ loads() { sed -n 's/.*"load1":\[\([^]]*\)\].*/\1/p' <<<"$1" | tr ',' ' '; }
 fmt3() { read -r m lo hi <<<"$2"; [[ -z ${m:-} ]] && { echo "n/a"; return; }; printf "$1 [$1-$1]" "$m" "$lo" "$hi"; }
 # The median of a metric, empty if not measured: med "median min max"
 med() { read -r m _ <<<"$1"; echo "${m:-}"; }
-# a / b as "12.3x", or n/a when either is missing or b is 0
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.1fx", a / b }'; }
+# a / b as "12.3x" and an optional word after it, or n/a when either is missing or b is 0
+ratio() { awk -v a="$1" -v b="$2" -v w="${3:-}" 'BEGIN {
+    if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.1fx%s", a / b, (w == "" ? "" : " " w) }'; }
 # Whether a target holds: check "A >= B" or check "A <= B"; n/a when either side is not a number
 check() { read -r a op b <<<"$1"; awk -v a="$a" -v b="$b" -v op="$op" 'BEGIN {
     number = "^[0-9.eE+-]+$"
     if (a !~ number || b !~ number) print "n/a"
     else if ((op == ">=" && a + 0 >= b + 0) || (op == "<=" && a + 0 <= b + 0)) print "**met**"
     else print "not met" }'; }
-# For every benchmark matching REGEX (and LABEL, if given) that was skipped: a blank line, then
-# "- not measured: BENCH [LABEL]: reason" lines; nothing if none was. reasons REGEX [LABEL]
+# For the benchmarks matching REGEX (and LABEL, if given) that were skipped: a blank line, then
+# "- not measured: BENCH, BENCH [LABEL]: reason" lines; nothing if none was. reasons REGEX [LABEL]
 reasons() {
     grep '"skipped"' "$RESULTS" | grep -E "\"bench\":\"($1)\"" | grep -F "\"label\":\"${2:-}" |
-        sed 's/{"bench":"\([^"]*\)","label":"\([^"]*\)","skipped":"\([^"]*\)"}/\1|\2|\3/' | sort -u -t'|' -k1,2 |
-        awk -F'|' 'NR == 1 { print "" } { printf "- not measured: `%s` [%s]: %s\n", $1, $2, $3 }' || true
+        sed 's/{"bench":"\([^"]*\)","label":"\([^"]*\)","skipped":"\([^"]*\)"}/\1|\2|\3/' |
+        awk -F'|' '!seen[$1 "|" $2]++ { key = $2 "|" $3; if (key in benches) benches[key] = benches[key] ", "
+                                        else order[n++] = key
+                                        benches[key] = benches[key] "`" $1 "`" }
+            END { if (n) print ""; for (i = 0; i < n; i++) { split(order[i], f, "|")
+                  printf "- not measured: %s [%s]: %s\n", benches[order[i]], f[1], f[2] } }' || true
 }
 mul() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "") print ""; else print a * b }'; }
 
@@ -367,11 +378,11 @@ VmHWM growth per task once the scheduler holds all of them.
 | benchmark | plexus | Dask | plexus vs Dask | target | target met |
 |---|---|---|---|---|---|
 | (a) no-op tasks submitted at once, tasks/s (plexus ${N_THROUGHPUT} tasks, Dask ${DASK_THROUGHPUT}$([[ $DASK_THROUGHPUT != "$N_THROUGHPUT" ]] && echo ": fewer, to keep Dask's runs short")) | $(fmt3 %.0f "$(stat "$t2" tasks_per_s)") | $(fmt3 %.0f "$(stat "$dt" tasks_per_s)") | $(ratio "$pt" "$dtm") | >= 100x Dask | $(check "$(ratio "$pt" "$dtm" | tr -d x) >= 100") |
-| (b) ${N_LATENCY} sequential no-op tasks, p50 us | $(fmt3 %.0f "$(stat "$l2" p50_us)") | $(fmt3 %.0f "$(stat "$dl" p50_us)") | $(ratio "$dlm" "$pl") faster | p50 <= 3x two raw TCP round trips ($(awk -v p="$two_rtt" 'BEGIN{ if (p == "") print "n/a"; else printf "%.0f us", 3*p}')); plexus is at $(ratio "$pl" "$two_rtt") | $(check "$pl <= $(mul "$two_rtt" 3)") |
-| (b) same, p99 us | $(fmt3 %.0f "$(stat "$l2" p99_us)") | $(fmt3 %.0f "$(stat "$dl" p99_us)") | $(ratio "$(med "$(stat "$dl" p99_us)")" "$(med "$(stat "$l2" p99_us)")") faster | - | |
+| (b) ${N_LATENCY} sequential no-op tasks, p50 us | $(fmt3 %.0f "$(stat "$l2" p50_us)") | $(fmt3 %.0f "$(stat "$dl" p50_us)") | $(ratio "$dlm" "$pl" faster) | p50 <= 3x two raw TCP round trips ($(awk -v p="$two_rtt" 'BEGIN{ if (p == "") print "n/a"; else printf "%.0f us", 3*p}')); plexus is at $(ratio "$pl" "$two_rtt") | $(check "$pl <= $(mul "$two_rtt" 3)") |
+| (b) same, p99 us | $(fmt3 %.0f "$(stat "$l2" p99_us)") | $(fmt3 %.0f "$(stat "$dl" p99_us)") | $(ratio "$(med "$(stat "$dl" p99_us)")" "$(med "$(stat "$l2" p99_us)")" faster) | - | |
 | (c) one $((BIG_BYTES / 1000000)) MB object in, used by a task, fetched back; GB/s of object + result | $(fmt3 %.2f "$(stat "$b2" gb_per_s)") | $(fmt3 %.2f "$(stat "$db" gb_per_s)") | $(ratio "$pb" "$dbm") | >= 10x Dask | $(check "$(ratio "$pb" "$dbm" | tr -d x) >= 10") |
 | (d) ${N_PAYLOAD} tasks, 1 KB argument + 1 KB result, tasks/s | $(fmt3 %.0f "$(stat "$p2" tasks_per_s)") | $(fmt3 %.0f "$(stat "$dp" tasks_per_s)") | $(ratio "$pp" "$dpm") | - | |
-| (e) scheduler bytes per queued no-op task at peak (plexus ${N_MEMORY} tasks, Dask ${DASK_MEMORY}) | $(fmt3 %.0f "$(stat "$m" bytes_per_task_peak)") | $(fmt3 %.0f "$(stat "$dm" bytes_per_task_peak)") | $(ratio "$dmm" "$pmem") smaller | <= 256 B per queued task beyond its payload; plexus: $(awk -v a="$pbeyond" 'BEGIN { if (a == "") print "n/a"; else printf "%.0f B", a }') beyond the ${pframe:-?}-byte Task frame | $(check "$pbeyond <= 256") |
+| (e) scheduler bytes per queued no-op task at peak (plexus ${N_MEMORY} tasks, Dask ${DASK_MEMORY}) | $(fmt3 %.0f "$(stat "$m" bytes_per_task_peak)") | $(fmt3 %.0f "$(stat "$dm" bytes_per_task_peak)") | $(ratio "$dmm" "$pmem" smaller) | <= 256 B per queued task beyond its payload; plexus: $(awk -v a="$pbeyond" 'BEGIN { if (a == "") print "n/a"; else printf "%.0f B", a }') beyond the ${pframe:-?}-byte Task frame | $(check "$pbeyond <= 256") |
 | load at the Dask runs (a / b / c / d / e) | | $(loads "$dt") / $(loads "$dl") / $(loads "$db") / $(loads "$dp") / $(loads "$dm") | | | |
 EOF
     reasons 'dask_[a-z]+'
