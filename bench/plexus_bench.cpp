@@ -293,7 +293,8 @@ void printSummary(const Options& o, const std::string& bench, const Summary& sum
         json += fmt::format(",\"{}\":{{\"median\":{:.6g},\"min\":{:.6g},\"max\":{:.6g}}}", name,
                             median(values), *lo, *hi);
         const auto num = [](double v) {
-            return std::abs(v) >= 1000 ? fmt::format("{:.0f}", v) : fmt::format("{:.1f}", v);
+            if (std::abs(v) >= 1000) return fmt::format("{:.0f}", v);
+            return std::abs(v) >= 1 ? fmt::format("{:.1f}", v) : fmt::format("{:.3g}", v);
         };
         human += fmt::format(" {} {} [{}-{}];", name, num(median(values)), num(*lo), num(*hi));
     }
