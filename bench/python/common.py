@@ -51,7 +51,9 @@ def emit_skipped(bench, label, reason):
 
 
 def _num(value):
-    return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.1f}" if abs(value) >= 1 else f"{value:.3g}"
+    if abs(value) >= 1000:
+        return f"{value:.0f}"
+    return f"{value:.1f}" if abs(value) >= 1 else f"{value:.3g}"
 
 
 class Summary:
@@ -71,7 +73,8 @@ class Summary:
     def emit(self):
         if not self.loads:
             return
-        record = {"bench": self.bench, "label": self.label, "summary": True, "runs": len(self.loads)}
+        record = {"bench": self.bench, "label": self.label, "summary": True,
+                  "runs": len(self.loads)}
         human = f"# {self.bench} [{self.label}] median [min-max] of {len(self.loads)}:"
         for name in sorted(self.metrics):
             values = self.metrics[name]

@@ -178,7 +178,8 @@ def measure(client, scheduler, args, label):
             per_k = cpu / tasks * 1000
             processes = ", ".join(f"{pid} {common.command_line(pid)}" for pid in pids)
             common.emit(
-                {"bench": bench, "label": label, "run": run, "tasks": tasks, "seconds": round(seconds, 4),
+                {"bench": bench, "label": label, "run": run, "tasks": tasks,
+                 "seconds": round(seconds, 4),
                  "tasks_per_s": round(tasks / seconds, 1), "scheduler_cpu_s": round(cpu, 3),
                  "scheduler_cpu_s_per_1k": round(per_k, 4), "scheduler_processes": len(pids),
                  "load1": load, **{k: round(v, 4) for k, v in parts.items()}},
@@ -195,7 +196,8 @@ def measure(client, scheduler, args, label):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scheduler", choices=LABELS, required=True)
-    parser.add_argument("--plexus", type=pathlib.Path, help="the plexus binary (--scheduler plexus)")
+    parser.add_argument("--plexus", type=pathlib.Path,
+                        help="the plexus binary (for --scheduler plexus)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--noop", type=int, default=10_000)
     parser.add_argument("--mix-tasks", type=int, default=2_000)
