@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <exception>
 #include <limits>
+#include <string>
 
 namespace plexus::zmq {
 namespace {
@@ -23,9 +24,19 @@ std::int64_t bounded(const ConfigNode& node, std::string_view key, std::int64_t 
 
 Result<ZmqOptions> parseZmqOptions(const ConfigNode& node) noexcept {
     try {
-        node.allowOnly({"reconnect_initial_ms", "reconnect_max_ms", "keepalive_idle_seconds",
-                        "linger_ms", "io_threads", "announce"});
+        node.allowOnly({"pattern", "pub_sndhwm", "reconnect_initial_ms", "reconnect_max_ms",
+                        "keepalive_idle_seconds", "linger_ms", "io_threads", "announce"});
         ZmqOptions options;
+        const std::string pattern = node.get<std::string>("pattern", "router_dealer");
+        if (pattern == "pub") {
+            options.pattern = ZmqOptions::Pattern::pub;
+        } else if (pattern != "router_dealer") {
+            throw node["pattern"].error("expected router_dealer or pub");
+        }
+        // 0 would be libzmq's "no limit": a stuck subscriber could then grow the publisher
+        // without bound, which is what the limit is for.
+        options.pubSendHighWaterMark =
+            static_cast<int>(bounded(node, "pub_sndhwm", options.pubSendHighWaterMark, 1));
         options.reconnectInitial = std::chrono::milliseconds(
             bounded(node, "reconnect_initial_ms", options.reconnectInitial.count(), 1));
         options.reconnectMax = std::chrono::milliseconds(

@@ -10,6 +10,17 @@ namespace plexus::zmq {
 /// The zmq plugin's own configuration (the `options` subtree given to the factory). Every key is
 /// optional; unknown keys are refused.
 struct ZmqOptions {
+    /// What the transport's sockets are. `routerDealer` (the default) is Scaler's message pipe:
+    /// listen() binds a ROUTER, connect() opens a DEALER. `pub` is a one-way broadcast (Scaler's
+    /// monitor socket): listen() binds a PUB, send() publishes to every subscriber whatever PeerId
+    /// it is given, connect() is refused, and the handler is never called.
+    enum class Pattern { routerDealer, pub };
+    Pattern pattern = Pattern::routerDealer;
+    /// ZMQ_SNDHWM of the PUB socket (pattern `pub` only): messages queued per subscriber before
+    /// libzmq drops further ones for that subscriber. A PUB never blocks its sender, so this is
+    /// what bounds the memory a slow or stuck subscriber can cost the publisher. 10,000 holds
+    /// several seconds of a busy scheduler's monitor stream. (Scaler sets 0, unbounded.)
+    int pubSendHighWaterMark = 10000;
     /// ZMQ_RECONNECT_IVL: first reconnect delay of a connect()ed link (libzmq doubles it after
     /// each failed attempt). Short, so that a restarted scheduler is found again quickly; the
     /// same default as the tcp transport.
@@ -35,8 +46,9 @@ struct ZmqOptions {
     bool announce = true;
 };
 
-/// Reads and validates `node` (which may be absent). Keys: reconnect_initial_ms,
-/// reconnect_max_ms, keepalive_idle_seconds, linger_ms, io_threads, announce. Returns
+/// Reads and validates `node` (which may be absent). Keys: pattern (router_dealer | pub),
+/// pub_sndhwm, reconnect_initial_ms, reconnect_max_ms, keepalive_idle_seconds, linger_ms,
+/// io_threads, announce. Returns
 /// ErrorKind::InvalidConfig naming the file, line and key on a mistake. Never throws.
 Result<ZmqOptions> parseZmqOptions(const ConfigNode& node) noexcept;
 

@@ -227,7 +227,11 @@ bool ZmqTransport::runCommands() {
         if (!keepRunning) break;  // commands that raced destruction are dropped
         switch (command.kind) {
             case Command::Kind::Send:
-                if (const auto it = connectors_.find(command.peer); it != connectors_.end()) {
+                if (options_.pattern == ZmqOptions::Pattern::pub) {
+                    // Before listen() there is nobody to publish to.
+                    if (publisher_) publish(std::move(command.frame));
+                } else if (const auto it = connectors_.find(command.peer);
+                           it != connectors_.end()) {
                     sendToConnector(*it->second, std::move(command.frame));
                 } else {
                     sendToAccepted(command.peer, std::move(command.frame));
@@ -265,6 +269,7 @@ void ZmqTransport::send(const PeerId& peer, Buffer frame) {
 }
 
 void ZmqTransport::disconnect(const PeerId& peer) {
+    if (options_.pattern == ZmqOptions::Pattern::pub) return;  // no links to close
     // Queued behind earlier send()s to `peer`, which therefore go out first.
     post(Command{Command::Kind::Disconnect, peer, {}, {}});
 }
@@ -354,6 +359,7 @@ void ZmqTransport::closeEverything() {
         routerMonitor_.reset();
         router_.reset();  // lingers (ZMQ_LINGER) in the context until context_.close()
     }
+    publisher_.reset();  // lingers the same way
 }
 
 void ZmqTransport::setCommonOptions(::zmq::socket_t& socket) {
@@ -417,7 +423,10 @@ Result<std::string> ZmqTransport::listen(std::string_view address) {
         return fail(ErrorKind::InvalidArgument,
                     fmt::format("bad zmq listen address '{}': expected tcp://IP:PORT", address));
     }
-    return runOnIoThread([this, address = std::string(address)] { return bindRouter(address); });
+    return runOnIoThread([this, address = std::string(address)] {
+        return options_.pattern == ZmqOptions::Pattern::pub ? bindPublisher(address)
+                                                            : bindRouter(address);
+    });
 }
 
 Result<std::string> ZmqTransport::bindRouter(const std::string& address) {
@@ -583,9 +592,50 @@ void ZmqTransport::cutConnection(const AcceptedPeers::Link& link) {
     }
 }
 
+// ---- pattern `pub` -----------------------------------------------------------------------------
+
+Result<std::string> ZmqTransport::bindPublisher(const std::string& address) {
+    try {
+        if (!publisher_) {
+            auto publisher = std::make_unique<::zmq::socket_t>(context_, ::zmq::socket_type::pub);
+            setCommonOptions(*publisher);
+            // After the common options, which set Scaler's unlimited HWM: a PUB drops messages
+            // for a subscriber past this mark, so a slow one costs bounded memory.
+            publisher->set(::zmq::sockopt::sndhwm, options_.pubSendHighWaterMark);
+            publisher_ = std::move(publisher);
+        }
+        publisher_->set(::zmq::sockopt::ipv6, wantsIpv6(address));
+        publisher_->bind(address);
+        std::string bound = publisher_->get(::zmq::sockopt::last_endpoint);
+        logger().info("zmq: publishing on {}", bound);
+        return bound;
+    } catch (const ::zmq::error_t& error) {
+        const ErrorKind kind = error.num() == EINVAL || error.num() == EPROTONOSUPPORT
+                                   ? ErrorKind::InvalidArgument
+                                   : ErrorKind::Io;
+        return fail(kind, fmt::format("zmq: cannot listen on {}: {}", address, error.what()));
+    }
+}
+
+void ZmqTransport::publish(Buffer frame) {
+    try {
+        // A PUB never blocks: with no subscriber, or past a subscriber's HWM, the message is
+        // dropped (for that subscriber) and send() still succeeds.
+        publisher_->send(toMessage(std::move(frame)), ::zmq::send_flags::dontwait);
+    } catch (const ::zmq::error_t& error) {
+        logger().warn("zmq: dropped a published frame: {}", error.what());
+    }
+}
+
 // ---- connecting side ---------------------------------------------------------------------------
 
 Result<PeerId> ZmqTransport::connect(std::string_view address) {
+    if (options_.pattern == ZmqOptions::Pattern::pub) {
+        return fail(ErrorKind::InvalidArgument,
+                    fmt::format("zmq: cannot connect to {}: this transport's pattern is 'pub', "
+                                "which only listens and publishes",
+                                address));
+    }
     if (!address.starts_with("tcp://")) {
         return fail(ErrorKind::InvalidArgument,
                     fmt::format("bad zmq address '{}': expected tcp://HOST:PORT", address));

@@ -19,9 +19,10 @@
 
 namespace plexus::zmq {
 
-/// The ZeroMQ transport: Scaler 1.9.9's framing. listen() binds a ROUTER (one for every listen
-/// call of this transport; each call adds an endpoint); connect() opens one DEALER per address,
-/// with ZMQ_ROUTING_ID = this side's identity. One frame = one single-part message.
+/// The ZeroMQ transport: Scaler 1.9.9's framing. In the default pattern (router_dealer), listen()
+/// binds a ROUTER (one for every listen call of this transport; each call adds an endpoint);
+/// connect() opens one DEALER per address, with ZMQ_ROUTING_ID = this side's identity. One frame
+/// = one single-part message. Pattern `pub` is a one-way broadcast instead (below).
 ///
 /// Threads: one I/O thread, started by the constructor, owns every ZeroMQ socket (a socket is
 /// used by one thread only) and makes every handler call. send() and disconnect() may be called
@@ -50,6 +51,16 @@ namespace plexus::zmq {
 ///    ErrorKind::Protocol, closes its socket and tries again after reconnect_max_ms.
 ///    A ROUTER cannot close one of its connections through the ZeroMQ API, which is why the
 ///    refusal is told to the peer rather than done by closing.
+///
+/// Pattern `pub` (ZmqOptions::pattern; Scaler's monitor socket): listen() binds a PUB socket
+/// (each call adds an endpoint to the same socket), and send() publishes the frame, as one
+/// single-part message, to every subscriber connected at that moment: the PeerId is ignored, and
+/// there are no links, so the handler is never called and disconnect() does nothing. connect()
+/// is refused (ErrorKind::InvalidArgument). Subscribers are anonymous ZeroMQ SUB sockets (a stock
+/// `scaler_top` subscribes to everything); one that connects late misses what was sent before,
+/// and one that reads too slowly loses messages beyond ZMQ_SNDHWM = pub_sndhwm (a PUB drops, it
+/// never blocks), so publishing never waits for a subscriber and its memory stays bounded.
+/// send() costs the caller what it costs in the other pattern: a post to the I/O thread.
 ///
 /// Destruction: commands queued before it are carried out, then every socket is closed with
 /// ZMQ_LINGER = linger_ms and the I/O thread joined; the context's termination then waits (up to
@@ -110,6 +121,10 @@ class ZmqTransport final : public Transport {
     void disconnectAccepted(const PeerId& peer);
     void cutConnection(const AcceptedPeers::Link& link);
 
+    // Pattern `pub`.
+    Result<std::string> bindPublisher(const std::string& address);
+    void publish(Buffer frame);
+
     // Connecting side (DEALERs).
     Result<void> openConnector(Connector& connector);
     void closeConnector(Connector& connector);
@@ -141,6 +156,7 @@ class ZmqTransport final : public Transport {
     // I/O thread only, from here on.
     bool stopping_ = false;  // from here on the handler is never called
     std::unique_ptr<::zmq::socket_t> router_;
+    std::unique_ptr<::zmq::socket_t> publisher_;  // pattern `pub` only
     std::unique_ptr<::zmq::socket_t> routerMonitor_;
     AcceptedPeers accepted_;
     std::unordered_map<PeerId, std::unique_ptr<Connector>> connectors_;

@@ -35,6 +35,8 @@ TEST_F(ZmqFactoryTest, AcceptsAbsentAndValidOptions) {
     EXPECT_TRUE(
         create("reconnect_initial_ms: 50\nreconnect_max_ms: 2000\nkeepalive_idle_seconds: 10\n"
                "linger_ms: 0\nio_threads: 2\nannounce: false\n"));
+    EXPECT_TRUE(create("pattern: router_dealer\n"));
+    EXPECT_TRUE(create("pattern: pub\npub_sndhwm: 1\n"));
 }
 
 TEST_F(ZmqFactoryTest, RefusesUnknownOption) {
@@ -48,7 +50,8 @@ TEST_F(ZmqFactoryTest, RefusesBadValues) {
          {"reconnect_initial_ms: -1\n", "reconnect_max_ms: 0\n", "keepalive_idle_seconds: soon\n",
           "linger_ms: -5\n", "io_threads: 0\n", "io_threads: 1000\n", "announce: maybe\n",
           "reconnect_initial_ms: 500\nreconnect_max_ms: 100\n", "reconnect_max_ms: 99999999999\n",
-          "- a list\n"}) {
+          "- a list\n", "pattern: dealer\n", "pattern: [pub]\n", "pub_sndhwm: 0\n",
+          "pub_sndhwm: -1\n", "pattern: pub\npub_sndhwm: lots\n"}) {
         auto result = create(yaml);
         ASSERT_FALSE(result) << yaml;
         EXPECT_EQ(result.error().kind, ErrorKind::InvalidConfig) << yaml;
