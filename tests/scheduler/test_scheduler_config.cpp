@@ -92,6 +92,69 @@ TEST(SchedulerConfig, PluginDirIsRelativeToTheConfigFile) {
     EXPECT_EQ(*config.pluginDir, dir.path() / "plugins");
 }
 
+TEST(SchedulerConfig, MonitorDefaultsToTheFirstZmqEndpointsPortPlusTwo) {
+    auto config = parse(
+        "scheduler:\n"
+        "  endpoints:\n"
+        "    - {address: 'tcp://127.0.0.1:2345', transport: tcp}\n"
+        "    - {address: 'tcp://0.0.0.0:6378', transport: zmq}\n"
+        "    - {address: 'tcp://127.0.0.1:7000', transport: zmq}\n");
+    EXPECT_TRUE(config.monitor.enabled);
+    EXPECT_EQ(config.monitor.address, "tcp://0.0.0.0:6380");
+    EXPECT_EQ(config.monitor.transport, "zmq");
+    EXPECT_EQ(config.monitor.codec, "capnp");
+    EXPECT_EQ(config.monitor.interval, std::chrono::seconds(1));
+}
+
+TEST(SchedulerConfig, NoMonitorWithoutAZmqEndpointUnlessGivenAnAddress) {
+    const std::string head = "scheduler:\n  endpoints:\n    - address: tcp://127.0.0.1:2345\n";
+    EXPECT_FALSE(parse(head).monitor.enabled);
+    auto config = parse(head +
+                        "  monitor:\n    address: tcp://127.0.0.1:9000\n    interval_seconds: "
+                        "0.25\n    codec: protobuf\n");
+    EXPECT_TRUE(config.monitor.enabled);
+    EXPECT_EQ(config.monitor.address, "tcp://127.0.0.1:9000");
+    EXPECT_EQ(config.monitor.interval, std::chrono::milliseconds(250));
+    EXPECT_EQ(config.monitor.codec, "protobuf");
+    EXPECT_FALSE(parse(head + "  monitor:\n    address: tcp://127.0.0.1:9000\n    enabled: no\n")
+                     .monitor.enabled);
+
+    config = parse(head);
+    overrideMonitorAddress(config, "tcp://127.0.0.1:9100");
+    EXPECT_TRUE(config.monitor.enabled);
+    EXPECT_EQ(config.monitor.address, "tcp://127.0.0.1:9100");
+}
+
+TEST(SchedulerConfig, MonitorMistakesNameFileLineAndKey) {
+    const std::string head = "scheduler:\n  endpoints:\n    - address: tcp://127.0.0.1:0\n";
+    auto error = errorOf(head + "  monitor:\n    enabled: true\n");
+    EXPECT_NE(error.find("test.yaml:5:"), std::string::npos) << error;
+    EXPECT_NE(error.find("scheduler.monitor.enabled"), std::string::npos) << error;
+    error = errorOf(head + "  monitor:\n    adress: tcp://127.0.0.1:1\n");
+    EXPECT_NE(error.find("test.yaml:5:"), std::string::npos) << error;
+    EXPECT_NE(error.find("scheduler.monitor.adress"), std::string::npos) << error;
+    error =
+        errorOf(head + "  monitor:\n    address: tcp://127.0.0.1:1\n    interval_seconds: -1\n");
+    EXPECT_NE(error.find("test.yaml:6:"), std::string::npos) << error;
+    EXPECT_NE(error.find("scheduler.monitor.interval_seconds"), std::string::npos) << error;
+    EXPECT_NE(errorOf(head + "  monitor: yes\n").find("scheduler.monitor"), std::string::npos);
+    EXPECT_NE(errorOf(head + "  monitor:\n    enabled: often\n").find("scheduler.monitor.enabled"),
+              std::string::npos);
+    EXPECT_NE(errorOf(head + "  monitor:\n    address: ''\n").find("scheduler.monitor.address"),
+              std::string::npos);
+}
+
+TEST(SchedulerConfig, DefaultMonitorAddressIsPortPlusTwoOnTheSameHost) {
+    EXPECT_EQ(defaultMonitorAddress("tcp://127.0.0.1:2345"), "tcp://127.0.0.1:2347");
+    EXPECT_EQ(defaultMonitorAddress("tcp://[::1]:2345"), "tcp://[::1]:2347");
+    EXPECT_EQ(defaultMonitorAddress("tcp://*:65533"), "tcp://*:65535");
+    EXPECT_EQ(defaultMonitorAddress("tcp://127.0.0.1:0"), "tcp://127.0.0.1:0");  // a free port
+    for (const char* bad : {"tcp://127.0.0.1:65534", "tcp://127.0.0.1", "tcp://127.0.0.1:",
+                            "tcp://127.0.0.1:x1", "ipc:///tmp/sock:1", "tcp://:-1"}) {
+        EXPECT_EQ(defaultMonitorAddress(bad), std::nullopt) << bad;
+    }
+}
+
 // Every example under config/ must load (the scheduler section, where the file has one).
 TEST(SchedulerConfig, EveryExampleConfigLoads) {
     int checked = 0;

@@ -11,6 +11,7 @@ struct SchedulerOptions {
     std::string configFile;
     std::string addressFile;
     std::string logLevel;
+    std::string monitorAddress;  ///< replaces scheduler.monitor.address when not empty
 };
 /// `plexus scheduler`: returns the process exit code.
 int runScheduler(const SchedulerOptions& options);

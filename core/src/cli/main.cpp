@@ -25,6 +25,9 @@ int main(int argc, char** argv) {
         "Write the bound addresses (one per line) to this file once listening");
     schedulerCommand->add_option("--log-level", scheduler.logLevel,
                                  "Override the configured log level");
+    schedulerCommand->add_option(
+        "--monitor-address", scheduler.monitorAddress,
+        "Publish the monitor stream (for scaler_top) here instead of the configured address");
 
     plexus::detail::WorkerOptions worker;
     auto* workerCommand =

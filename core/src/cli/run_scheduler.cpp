@@ -35,6 +35,7 @@ int runScheduler(const SchedulerOptions& options) {
         return EXIT_FAILURE;
     }
     setLogLevel(options.logLevel.empty() ? config.logLevel : options.logLevel);
+    if (!options.monitorAddress.empty()) overrideMonitorAddress(config, options.monitorAddress);
 
     Scheduler scheduler(std::move(config));
     SignalWatcher signals([&scheduler](int signal) {

@@ -20,6 +20,9 @@ SchedulerSettings settingsFrom(const SchedulerConfig& config) {
 // How often silent peers are looked for. Timeouts are tens of seconds, so a second of slack is
 // immaterial, and Scaler's scheduler sweeps at the same rate.
 constexpr std::chrono::milliseconds kHousekeepingInterval{1000};
+// How often the monitor hands the task and worker events it collected to its publisher: often
+// enough for a live view, rarely enough that the hand-over costs nothing per event.
+constexpr std::chrono::milliseconds kMonitorFlushInterval{100};
 
 }  // namespace
 
@@ -31,6 +34,8 @@ Scheduler::Scheduler(SchedulerConfig config)
 
 Scheduler::~Scheduler() {
     endpoints_.clear();  // transports join their threads while the loop and core still exist
+    core_.setObserver(nullptr);
+    monitor_.reset();
 }
 
 Result<std::vector<std::string>> Scheduler::start() {
@@ -47,7 +52,22 @@ Result<std::vector<std::string>> Scheduler::start() {
         endpoints_.push_back(std::move(*endpoint));
     }
     loop_.every(kHousekeepingInterval, [this] { core_.onTick(Clock::now()); });
+    if (config_.monitor.enabled) {
+        auto monitor = Monitor::start(config_.monitor, registry_, identity_, config_.maxFrameBytes,
+                                      loop_, core_);
+        if (!monitor) return tl::unexpected(monitor.error());
+        monitor_ = std::move(*monitor);
+        logger().info("scheduler monitor publishing on {} (for scaler_top)", monitor_->address());
+        core_.setObserver(monitor_.get());
+        loop_.every(config_.monitor.interval, [this] { monitor_->publishState(Clock::now()); });
+        loop_.every(kMonitorFlushInterval, [this] { monitor_->flush(); });
+    }
     return bound;
+}
+
+const std::string& Scheduler::monitorAddress() const {
+    static const std::string none;
+    return monitor_ ? monitor_->address() : none;
 }
 
 void Scheduler::run() {
@@ -91,15 +111,18 @@ void Scheduler::onPeerDisconnected(std::uint32_t endpoint, const PeerId& peer,
 
 void Scheduler::onMessage(std::uint32_t endpoint, const PeerId& peer, Message message,
                           Buffer frame) {
+    if (monitor_) monitor_->countReceived(kindOf(message));
     core_.onMessage(PeerAddress{endpoint, peer}, std::move(message), frame, Clock::now());
 }
 
 void Scheduler::send(const PeerAddress& to, const Message& message) {
+    if (monitor_) monitor_->countSent(kindOf(message));
     endpoints_.at(to.endpoint)->send(to.peer, message);
 }
 
 void Scheduler::forward(const PeerAddress& to, std::uint32_t from, const Message& message,
                         const Buffer& frame) {
+    if (monitor_) monitor_->countSent(kindOf(message));
     auto& target = *endpoints_.at(to.endpoint);
     if (target.config().codec == endpoints_.at(from)->config().codec) {
         target.sendFrame(to.peer, frame.share());  // same codec: the received bytes are the message

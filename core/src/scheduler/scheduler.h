@@ -7,6 +7,7 @@
 #include "plexus/plugin_registry.h"
 #include "runtime/endpoint.h"
 #include "runtime/event_loop.h"
+#include "scheduler/monitor.h"
 #include "scheduler/scheduler_config.h"
 #include "scheduler/scheduler_core.h"
 
@@ -33,8 +34,12 @@ class Scheduler final : public EndpointListener, public Outbox {
     explicit Scheduler(SchedulerConfig config);
     ~Scheduler() override;
 
-    /// Loads the plugins and binds every endpoint. Returns the bound addresses, in config order.
+    /// Loads the plugins and binds every endpoint, then the monitor's (if enabled). Returns the
+    /// endpoints' bound addresses, in config order.
     Result<std::vector<std::string>> start();
+    /// Where the monitor stream is published (port 0 resolved), or "" without a monitor. Set by
+    /// start().
+    const std::string& monitorAddress() const;
     /// Runs the event loop until stop() or a cluster shutdown.
     void run();
     void stop();
@@ -64,6 +69,7 @@ class Scheduler final : public EndpointListener, public Outbox {
     Identity identity_;
     SchedulerCore core_;
     std::vector<std::unique_ptr<Endpoint>> endpoints_;
+    std::unique_ptr<Monitor> monitor_;  // null without a monitor; the core observes through it
 };
 
 }  // namespace plexus::detail

@@ -1,5 +1,9 @@
 #include "scheduler/scheduler_config.h"
 
+#include <charconv>
+
+#include <fmt/format.h>
+
 #include "plexus/log.h"
 
 namespace plexus::detail {
@@ -38,7 +42,55 @@ std::chrono::milliseconds seconds(const ConfigNode& section, std::string_view ke
     return std::chrono::milliseconds(static_cast<std::int64_t>(value * 1000));
 }
 
+MonitorConfig parseMonitorConfig(const ConfigNode& section,
+                                 const std::vector<EndpointConfig>& endpoints) {
+    section.allowOnly({"enabled", "address", "transport", "codec", "interval_seconds"});
+    MonitorConfig monitor;
+    monitor.node = section;
+    if (section.has("address")) {
+        monitor.address = section["address"].as<std::string>();
+        if (monitor.address.empty()) throw section["address"].error("must not be empty");
+    } else {
+        for (const auto& endpoint : endpoints) {
+            if (endpoint.transport != "zmq") continue;
+            monitor.address = defaultMonitorAddress(endpoint.address).value_or("");
+            break;
+        }
+    }
+    monitor.transport = section.get<std::string>("transport", monitor.transport);
+    monitor.codec = section.get<std::string>("codec", monitor.codec);
+    monitor.interval = seconds(section, "interval_seconds", monitor.interval);
+    monitor.enabled = section.get<bool>("enabled", !monitor.address.empty());
+    if (monitor.enabled && monitor.address.empty()) {
+        throw section["enabled"].error(
+            "no address to publish on: set 'address', or list a zmq endpoint (tcp://HOST:PORT) "
+            "whose port + 2 is the default");
+    }
+    return monitor;
+}
+
 }  // namespace
+
+std::optional<std::string> defaultMonitorAddress(std::string_view endpointAddress) {
+    constexpr std::string_view kScheme = "tcp://";
+    if (!endpointAddress.starts_with(kScheme)) return std::nullopt;
+    const auto colon = endpointAddress.rfind(':');
+    if (colon == std::string_view::npos || colon < kScheme.size()) return std::nullopt;
+    const std::string_view digits = endpointAddress.substr(colon + 1);
+    unsigned port = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) {
+        return std::nullopt;
+    }
+    if (port != 0) port += 2;  // port 0 asks for a free port: so does the monitor's
+    if (port > 65535) return std::nullopt;
+    return fmt::format("{}:{}", endpointAddress.substr(0, colon), port);
+}
+
+void overrideMonitorAddress(SchedulerConfig& config, std::string address) {
+    config.monitor.address = std::move(address);
+    config.monitor.enabled = true;
+}
 
 SchedulerConfig parseSchedulerConfig(const ConfigNode& root) {
     checkConfigRoot(root);
@@ -46,7 +98,7 @@ SchedulerConfig parseSchedulerConfig(const ConfigNode& root) {
     if (!section.isDefined()) throw root.error("missing the 'scheduler' section");
     section.allowOnly({"endpoints", "plugin_dir", "client_timeout_seconds",
                        "worker_timeout_seconds", "per_worker_queue_size", "protected",
-                       "max_frame_bytes", "log_level"});
+                       "max_frame_bytes", "log_level", "monitor"});
     SchedulerConfig config;
     const auto endpoints = section["endpoints"].elements();
     if (endpoints.empty()) throw section.error("'endpoints' must list at least one endpoint");
@@ -69,6 +121,7 @@ SchedulerConfig parseSchedulerConfig(const ConfigNode& root) {
         throw section["log_level"].error(
             "expected one of trace, debug, info, warn, error, critical, off");
     }
+    config.monitor = parseMonitorConfig(section["monitor"], config.endpoints);
     return config;
 }
 

@@ -6,12 +6,27 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "plexus/config.h"
 #include "runtime/endpoint.h"
 
 namespace plexus::detail {
+
+/// The `scheduler.monitor` section: where the scheduler publishes Scaler's monitor stream
+/// (StateScheduler, StateWorker, StateTask), which `scaler_top` and `scaler_ui` read.
+struct MonitorConfig {
+    bool enabled = false;
+    /// Where to publish. Default (Scaler's): the first zmq endpoint's host with its port + 2, or
+    /// port 0 (a free one) when that endpoint's port is 0; empty when there is no zmq endpoint.
+    std::string address;
+    std::string transport = "zmq";  ///< must offer a publishing pattern (zmq: `pattern: pub`)
+    std::string codec = "capnp";    ///< Scaler's monitors read Cap'n Proto
+    /// Between two StateScheduler messages (Scaler: 1 s; scaler_top redraws on each).
+    std::chrono::milliseconds interval{std::chrono::seconds(1)};
+    ConfigNode node;  ///< the section (absent if not written), for error messages
+};
 
 /// The `scheduler:` section of a configuration file. Defaults are Scaler 1.9.9's.
 struct SchedulerConfig {
@@ -28,11 +43,20 @@ struct SchedulerConfig {
     /// this bounds the largest object a client can send; 1 GiB by default.
     std::size_t maxFrameBytes = std::size_t{1} << 30;
     std::string logLevel = "info";
+    MonitorConfig monitor;
 };
 
 /// Parses the `scheduler` section of `root`. Relative paths (plugin_dir) are resolved against the
 /// configuration file's folder. Throws ConfigError naming file, line and key.
 SchedulerConfig parseSchedulerConfig(const ConfigNode& root);
+
+/// Scaler's default monitor address for a scheduler bound at `endpointAddress`
+/// ("tcp://HOST:PORT"): the same host with PORT + 2, or port 0 if PORT is 0. Nothing if the
+/// address is not of that form or PORT + 2 is not a port.
+std::optional<std::string> defaultMonitorAddress(std::string_view endpointAddress);
+
+/// Publishes the monitor stream at `address` whatever the file says (`--monitor-address`).
+void overrideMonitorAddress(SchedulerConfig& config, std::string address);
 
 /// Parses one endpoint entry ({address, transport, codec, transport_options, codec_options}).
 EndpointConfig parseEndpointConfig(const ConfigNode& node);

@@ -44,6 +44,11 @@ SchedulerCore::SchedulerCore(const SchedulerSettings& settings, Outbox& outbox)
           deliver(client, result, nullptr, 0);
       }) {}
 
+void SchedulerCore::setObserver(SchedulerObserver* observer) {
+    observer_ = observer;
+    tasks_.setObserver(observer);
+}
+
 void SchedulerCore::refuse(const PeerAddress& from, MessageKind kind, std::string_view why) {
     ++refused_;
     logger().warn("refused {} from {}: {}", messageKindName(kind), printable(from.peer), why);
@@ -71,7 +76,7 @@ void SchedulerCore::onMessage(const PeerAddress& from, Message message, const Bu
         case MessageKind::clientHeartbeat:
             return onClientHeartbeat(from, now);
         case MessageKind::workerHeartbeat:
-            return onWorkerHeartbeat(from, now);
+            return onWorkerHeartbeat(from, std::get<WorkerHeartbeat>(message), now);
         case MessageKind::workerCapabilities:
             return onWorkerCapabilities(from, std::move(std::get<WorkerCapabilities>(message)),
                                         now);
@@ -112,8 +117,10 @@ void SchedulerCore::onClientHeartbeat(const PeerAddress& from, Clock::time_point
     outbox_.send(from, ClientHeartbeatEcho{});
 }
 
-void SchedulerCore::onWorkerHeartbeat(const PeerAddress& from, Clock::time_point now) {
+void SchedulerCore::onWorkerHeartbeat(const PeerAddress& from, const WorkerHeartbeat& heartbeat,
+                                      Clock::time_point now) {
     registerWorker(from, now);
+    if (observer_) observer_->workerHeartbeat(from.peer, heartbeat);
     outbox_.send(from, WorkerHeartbeatEcho{});
 }
 
@@ -123,9 +130,11 @@ void SchedulerCore::onWorkerCapabilities(const PeerAddress& from, WorkerCapabili
     // stock worker and could be handed a Python task.
     const bool isNew = workers_.touch(from, now);
     pool_.add(from);
-    if (isNew)
+    if (isNew) {
         logger().info("plexus worker {} connected ({} functions)", printable(from.peer),
                       capabilities.functions.size());
+        if (observer_) observer_->workerConnected(from.peer);
+    }
     if (pool_.announce(from.peer, std::move(capabilities.functions)) || isNew)
         tasks_.dispatchTo(from.peer);
 }
@@ -135,6 +144,7 @@ void SchedulerCore::registerWorker(const PeerAddress& from, Clock::time_point no
     pool_.add(from);
     if (isNew) {
         logger().info("worker {} connected", printable(from.peer));
+        if (observer_) observer_->workerConnected(from.peer);
         tasks_.dispatchTo(from.peer);
     }
 }
@@ -211,6 +221,7 @@ void SchedulerCore::clientGone(const Identity& client, std::string_view why) {
 }
 
 void SchedulerCore::workerGone(const Identity& worker, std::string_view why) {
+    if (observer_) observer_->workerDisconnected(worker);
     workers_.remove(worker);
     pool_.remove(worker);
     tasks_.onWorkerGone(worker);

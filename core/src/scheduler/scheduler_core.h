@@ -20,6 +20,19 @@ struct SchedulerSettings {
     bool protectedMode = false;
 };
 
+/// Told what the scheduler's logic does, for monitoring (the Monitor): task states (TaskObserver)
+/// and workers coming and going. Loop thread, synchronously from inside SchedulerCore; must not
+/// call back into it.
+class SchedulerObserver : public TaskObserver {
+  public:
+    /// A worker is registered (its first heartbeat, capabilities or result).
+    virtual void workerConnected(const Identity& worker) = 0;
+    /// Every heartbeat of a registered worker, as received.
+    virtual void workerHeartbeat(const Identity& worker, const WorkerHeartbeat& heartbeat) = 0;
+    /// A worker left or timed out; its tasks are re-queued after this call.
+    virtual void workerDisconnected(const Identity& worker) = 0;
+};
+
 /// The scheduler's logic: who is connected, and what every message means. It never touches a
 /// socket or a clock: messages and the time come in as arguments, and everything it says goes
 /// out through the Outbox. So it runs single-threaded on the event loop, and tests drive it with
@@ -37,6 +50,9 @@ class SchedulerCore final : private TaskListener {
     void onPeerDisconnected(const PeerAddress& peer, Clock::time_point now);
     /// Periodic housekeeping (about once a second): forgets silent peers.
     void onTick(Clock::time_point now);
+    /// Monitoring; null (the default) for none, which costs nothing. Not owned; must outlive
+    /// this or be reset to null first.
+    void setObserver(SchedulerObserver* observer);
 
     const PeerRegistry& clients() const { return clients_; }
     const PeerRegistry& workers() const { return workers_; }
@@ -50,7 +66,8 @@ class SchedulerCore final : private TaskListener {
 
   private:
     void onClientHeartbeat(const PeerAddress& from, Clock::time_point now);
-    void onWorkerHeartbeat(const PeerAddress& from, Clock::time_point now);
+    void onWorkerHeartbeat(const PeerAddress& from, const WorkerHeartbeat& heartbeat,
+                           Clock::time_point now);
     void onObjectInstruction(const PeerAddress& from, ObjectInstruction instruction);
     void onTaskCancel(const PeerAddress& from, const TaskCancel& cancel);
     void onDisconnectRequest(const PeerAddress& from, const DisconnectRequest& request);
@@ -78,6 +95,7 @@ class SchedulerCore final : private TaskListener {
     GraphManager graphs_;
     std::uint64_t refused_ = 0;
     bool shuttingDown_ = false;
+    SchedulerObserver* observer_ = nullptr;
 };
 
 }  // namespace plexus::detail

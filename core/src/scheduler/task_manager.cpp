@@ -44,6 +44,7 @@ void TaskManager::enqueue(TaskRecord& record, bool front) {
     } else {
         queue.emplace_back(record.sequence, record.task.taskId);
     }
+    if (observer_) observer_->taskEntered(record, TaskStatus::inactive);
 }
 
 void TaskManager::assign(TaskRecord& record, WorkerPool::Worker& worker) {
@@ -51,6 +52,7 @@ void TaskManager::assign(TaskRecord& record, WorkerPool::Worker& worker) {
     record.worker = worker.address.peer;
     ++worker.outstanding;
     byWorker_[record.worker].insert(record.task.taskId);
+    if (observer_) observer_->taskEntered(record, TaskStatus::running);
     if (!record.frame.empty()) {
         outbox_.forward(worker.address, record.frameEndpoint, record.task, record.frame);
     } else {
@@ -167,6 +169,7 @@ void TaskManager::finish(const Bytes& taskId, const TaskResult& result, const Bu
         c->second.erase(taskId);
         if (c->second.empty()) byClient_.erase(c);
     }
+    if (observer_) observer_->taskEnded(record, result);
     if (!record.clientGone) listener_.taskFinished(record, result, frame, frameEndpoint);
 }
 
@@ -190,6 +193,7 @@ void TaskManager::cancel(const Identity& client, const TaskCancel& request) {
             return;
         case TaskRecord::State::assigned:
             record.state = TaskRecord::State::canceling;
+            if (observer_) observer_->taskEntered(record, TaskStatus::canceling);
             if (auto* worker = workers_.find(record.worker)) outbox_.send(worker->address, request);
             return;
         case TaskRecord::State::canceling:
@@ -207,6 +211,7 @@ void TaskManager::abandon(const Bytes& taskId) {
     } else if (record.state == TaskRecord::State::assigned) {
         // Kept until the worker answers, so its slot stays counted; the answer is dropped.
         record.state = TaskRecord::State::canceling;
+        if (observer_) observer_->taskEntered(record, TaskStatus::canceling);
         if (auto* worker = workers_.find(record.worker))
             outbox_.send(worker->address, TaskCancel{taskId, false, false});
     }

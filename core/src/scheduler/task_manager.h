@@ -38,6 +38,18 @@ class TaskListener {
                               const Buffer* frame, std::uint32_t frameEndpoint) = 0;
 };
 
+/// Told of every state a task enters, for monitoring. Loop thread; must not call back into the
+/// TaskManager.
+class TaskObserver {
+  public:
+    virtual ~TaskObserver() = default;
+    /// `record` is now TaskStatus::inactive (queued), running (assigned to `record.worker`) or
+    /// canceling.
+    virtual void taskEntered(const TaskRecord& record, TaskStatus status) = 0;
+    /// `record` ended with `result`: once per task, whether or not the outcome is delivered.
+    virtual void taskEnded(const TaskRecord& record, const TaskResult& result) = 0;
+};
+
 /// The task channel: queues tasks, assigns each to the least loaded worker that can run it and
 /// has room, re-queues the tasks of a worker that left, and cancels. Only the worker a task is
 /// assigned to may answer it: a late answer from a worker presumed dead is dropped, so a client
@@ -64,6 +76,9 @@ class TaskManager {
     /// A client left: its tasks are cancelled and their outcomes dropped.
     void onClientGone(const Identity& client);
 
+    /// Monitoring; null (the default) for none. Not owned; must outlive this or be reset.
+    void setObserver(TaskObserver* observer) { observer_ = observer; }
+
     const TaskRecord* find(const Bytes& taskId) const;
     std::size_t size() const { return tasks_.size(); }
     std::size_t queuedCount() const;
@@ -88,6 +103,7 @@ class TaskManager {
     std::unordered_map<Identity, std::unordered_set<Bytes>> byWorker_;
     std::unordered_map<Identity, std::unordered_set<Bytes>> byClient_;
     std::uint64_t nextSequence_ = 1;
+    TaskObserver* observer_ = nullptr;
 };
 
 }  // namespace plexus::detail
