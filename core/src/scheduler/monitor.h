@@ -38,9 +38,9 @@ namespace plexus::detail {
 class Monitor final : public SchedulerObserver, private EndpointListener {
   public:
     /// Messages collected between two flushes, and waiting in the publisher, beyond which new
-    /// ones are dropped: about a second of StateTasks at a few hundred thousand task changes per
-    /// second, a few tens of MB.
-    static constexpr std::size_t kMaxPending = 200'000;
+    /// ones are dropped. A StateTask takes about 260 bytes, so this bounds each to ~26 MB, and a
+    /// flush every 100 ms passes it only past a million task state changes per second.
+    static constexpr std::size_t kMaxPending = 100'000;
 
     /// Loads the configured plugins and binds `config.address` with the transport option
     /// `pattern: pub`. `core` and `loop` must outlive the monitor; `registry` must outlive it too.
