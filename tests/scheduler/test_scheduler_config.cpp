@@ -31,6 +31,25 @@ TEST(SchedulerConfig, MinimalConfigGetsScalerDefaults) {
     EXPECT_EQ(config.workerTimeout, std::chrono::seconds(60));
     EXPECT_EQ(config.perWorkerQueueSize, 1000u);
     EXPECT_FALSE(config.protectedMode);
+    EXPECT_EQ(config.requeue.onWorkerDeath, RequeuePolicy::OnWorkerDeath::requeue);
+    EXPECT_EQ(config.requeue.maxTaskRetries, 3u);
+}
+
+TEST(SchedulerConfig, WorkerDeathPolicy) {
+    const std::string head = "scheduler:\n  endpoints:\n    - address: tcp://127.0.0.1:0\n";
+    auto config = parse(head + "  on_worker_death: fail\n  max_task_retries: 0\n");
+    EXPECT_EQ(config.requeue.onWorkerDeath, RequeuePolicy::OnWorkerDeath::fail);
+    EXPECT_EQ(config.requeue.maxTaskRetries, 0u);
+    config = parse(head + "  on_worker_death: requeue\n  max_task_retries: 10\n");
+    EXPECT_EQ(config.requeue.onWorkerDeath, RequeuePolicy::OnWorkerDeath::requeue);
+    EXPECT_EQ(config.requeue.maxTaskRetries, 10u);
+
+    auto error = errorOf(head + "  on_worker_death: retry\n");
+    EXPECT_NE(error.find("test.yaml:4:"), std::string::npos) << error;
+    EXPECT_NE(error.find("scheduler.on_worker_death"), std::string::npos) << error;
+    EXPECT_NE(error.find("requeue, fail"), std::string::npos) << error;
+    error = errorOf(head + "  max_task_retries: -1\n");
+    EXPECT_NE(error.find("scheduler.max_task_retries"), std::string::npos) << error;
 }
 
 TEST(SchedulerConfig, SeveralEndpointsKeepTheirOrderAndOptions) {

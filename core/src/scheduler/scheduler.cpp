@@ -14,6 +14,7 @@ SchedulerSettings settingsFrom(const SchedulerConfig& config) {
     settings.workerTimeout = config.workerTimeout;
     settings.perWorkerQueueSize = config.perWorkerQueueSize;
     settings.protectedMode = config.protectedMode;
+    settings.requeue = config.requeue;
     return settings;
 }
 

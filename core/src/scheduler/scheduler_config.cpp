@@ -98,7 +98,8 @@ SchedulerConfig parseSchedulerConfig(const ConfigNode& root) {
     if (!section.isDefined()) throw root.error("missing the 'scheduler' section");
     section.allowOnly({"endpoints", "plugin_dir", "client_timeout_seconds",
                        "worker_timeout_seconds", "per_worker_queue_size", "protected",
-                       "max_frame_bytes", "log_level", "monitor"});
+                       "on_worker_death", "max_task_retries", "max_frame_bytes", "log_level",
+                       "monitor"});
     SchedulerConfig config;
     const auto endpoints = section["endpoints"].elements();
     if (endpoints.empty()) throw section.error("'endpoints' must list at least one endpoint");
@@ -113,6 +114,14 @@ SchedulerConfig parseSchedulerConfig(const ConfigNode& root) {
     if (config.perWorkerQueueSize == 0)
         throw section["per_worker_queue_size"].error("must be at least 1");
     config.protectedMode = section.get<bool>("protected", config.protectedMode);
+    const auto onDeath = section.get<std::string>("on_worker_death", "requeue");
+    if (onDeath == "fail") {
+        config.requeue.onWorkerDeath = RequeuePolicy::OnWorkerDeath::fail;
+    } else if (onDeath != "requeue") {
+        throw section["on_worker_death"].error("expected one of requeue, fail");
+    }
+    config.requeue.maxTaskRetries =
+        section.get<std::uint32_t>("max_task_retries", config.requeue.maxTaskRetries);
     config.maxFrameBytes = section.get<std::uint64_t>("max_frame_bytes", config.maxFrameBytes);
     if (config.maxFrameBytes < 1024)
         throw section["max_frame_bytes"].error("must be at least 1024");

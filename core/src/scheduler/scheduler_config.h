@@ -11,6 +11,7 @@
 
 #include "plexus/config.h"
 #include "runtime/endpoint.h"
+#include "scheduler/requeue_policy.h"
 
 namespace plexus::detail {
 
@@ -39,6 +40,8 @@ struct SchedulerConfig {
     std::uint32_t perWorkerQueueSize = 1000;
     /// Refuse ClientDisconnect(shutdown) from clients.
     bool protectedMode = false;
+    /// The tasks of a worker that died: on_worker_death and max_task_retries.
+    RequeuePolicy requeue;
     /// Largest frame any endpoint accepts. Scaler 1.9.9 carries whole objects in one message, so
     /// this bounds the largest object a client can send; 1 GiB by default.
     std::size_t maxFrameBytes = std::size_t{1} << 30;

@@ -39,7 +39,7 @@ SchedulerCore::SchedulerCore(const SchedulerSettings& settings, Outbox& outbox)
       workers_(PeerRole::worker, settings.workerTimeout),
       pool_(settings.perWorkerQueueSize),
       objects_(outbox),
-      tasks_(outbox, pool_, *this),
+      tasks_(outbox, pool_, objects_, *this, settings.requeue),
       graphs_(tasks_, objects_, [this](const Identity& client, const TaskResult& result) {
           deliver(client, result, nullptr, 0);
       }) {}
@@ -121,6 +121,11 @@ void SchedulerCore::onWorkerHeartbeat(const PeerAddress& from, const WorkerHeart
                                       Clock::time_point now) {
     registerWorker(from, now);
     if (observer_) observer_->workerHeartbeat(from.peer, heartbeat);
+    // A stock worker runs one task per processor (a plexus worker says so in its capabilities
+    // and lists no processors).
+    if (!heartbeat.processors.empty()) {
+        pool_.find(from.peer)->executors = static_cast<std::uint32_t>(heartbeat.processors.size());
+    }
     outbox_.send(from, WorkerHeartbeatEcho{});
 }
 
@@ -130,13 +135,18 @@ void SchedulerCore::onWorkerCapabilities(const PeerAddress& from, WorkerCapabili
     // stock worker and could be handed a Python task.
     const bool isNew = workers_.touch(from, now);
     pool_.add(from);
+    pool_.find(from.peer)->executors = capabilities.executors;
     if (isNew) {
         logger().info("plexus worker {} connected ({} functions)", printable(from.peer),
                       capabilities.functions.size());
         if (observer_) observer_->workerConnected(from.peer);
     }
-    if (pool_.announce(from.peer, std::move(capabilities.functions)) || isNew)
+    const bool changed = pool_.announce(from.peer, std::move(capabilities.functions));
+    if (isNew) {
+        tasks_.onWorkerJoined(from.peer);
+    } else if (changed) {
         tasks_.dispatchTo(from.peer);
+    }
 }
 
 void SchedulerCore::registerWorker(const PeerAddress& from, Clock::time_point now) {
@@ -145,7 +155,7 @@ void SchedulerCore::registerWorker(const PeerAddress& from, Clock::time_point no
     if (isNew) {
         logger().info("worker {} connected", printable(from.peer));
         if (observer_) observer_->workerConnected(from.peer);
-        tasks_.dispatchTo(from.peer);
+        tasks_.onWorkerJoined(from.peer);
     }
 }
 
@@ -178,7 +188,7 @@ void SchedulerCore::onTaskCancel(const PeerAddress& from, const TaskCancel& canc
 void SchedulerCore::onDisconnectRequest(const PeerAddress& from, const DisconnectRequest& request) {
     // A stock 1.9.9 worker has closed its socket by now and would not understand a
     // DisconnectResponse, so none is sent.
-    if (workers_.contains(from.peer)) workerGone(from.peer, "left");
+    if (workers_.contains(from.peer)) workerGone(from.peer, WorkerExit::left, "left");
 }
 
 void SchedulerCore::onClientDisconnect(const PeerAddress& from, const ClientDisconnect& request) {
@@ -208,7 +218,8 @@ void SchedulerCore::onPeerDisconnected(const PeerAddress& peer, Clock::time_poin
 
 void SchedulerCore::onTick(Clock::time_point now) {
     for (const auto& client : clients_.expire(now)) clientGone(client, "timed out");
-    for (const auto& worker : workers_.expire(now)) workerGone(worker, "timed out");
+    for (const auto& worker : workers_.expire(now))
+        workerGone(worker, WorkerExit::died, "timed out");
 }
 
 void SchedulerCore::clientGone(const Identity& client, std::string_view why) {
@@ -220,11 +231,11 @@ void SchedulerCore::clientGone(const Identity& client, std::string_view why) {
     logger().info("client {} {}", printable(client), why);
 }
 
-void SchedulerCore::workerGone(const Identity& worker, std::string_view why) {
+void SchedulerCore::workerGone(const Identity& worker, WorkerExit how, std::string_view why) {
     if (observer_) observer_->workerDisconnected(worker);
     workers_.remove(worker);
+    tasks_.onWorkerGone(worker, how);  // reads the worker's executors from the pool
     pool_.remove(worker);
-    tasks_.onWorkerGone(worker);
     objects_.forgetPeer(worker);
     logger().info("worker {} {}", printable(worker), why);
 }

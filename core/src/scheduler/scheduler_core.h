@@ -8,6 +8,7 @@
 #include "scheduler/object_manager.h"
 #include "scheduler/outbox.h"
 #include "scheduler/peer_registry.h"
+#include "scheduler/requeue_policy.h"
 #include "scheduler/task_manager.h"
 #include "scheduler/worker_pool.h"
 
@@ -18,6 +19,7 @@ struct SchedulerSettings {
     Clock::duration workerTimeout = std::chrono::seconds(60);
     std::uint32_t perWorkerQueueSize = 1000;
     bool protectedMode = false;
+    RequeuePolicy requeue;
 };
 
 /// Told what the scheduler's logic does, for monitoring (the Monitor): task states (TaskObserver)
@@ -76,7 +78,7 @@ class SchedulerCore final : private TaskListener {
                               Clock::time_point now);
     void registerWorker(const PeerAddress& from, Clock::time_point now);
     void clientGone(const Identity& client, std::string_view why);
-    void workerGone(const Identity& worker, std::string_view why);
+    void workerGone(const Identity& worker, WorkerExit how, std::string_view why);
     void refuse(const PeerAddress& from, MessageKind kind, std::string_view why);
     void deliver(const Identity& client, const TaskResult& result, const Buffer* frame,
                  std::uint32_t frameEndpoint);

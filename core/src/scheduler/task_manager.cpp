@@ -2,12 +2,30 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
+#include "client/ids.h"
 #include "plexus/log.h"
 
 namespace plexus::detail {
 
-TaskManager::TaskManager(Outbox& outbox, WorkerPool& workers, TaskListener& listener)
-    : outbox_(outbox), workers_(workers), listener_(listener) {}
+namespace {
+
+// Dead workers whose held tasks are remembered, in case one was only hung and comes back. A
+// hung worker comes back within minutes or never; this many covers a rack of them at once, and
+// bounds the memory (each entry is at most per_worker_queue_size task ids).
+constexpr std::size_t kRememberedDeadWorkers = 64;
+
+bool carriesResultObjects(TaskStatus status) {
+    return status == TaskStatus::success || status == TaskStatus::failed ||
+           status == TaskStatus::workerDied;
+}
+
+}  // namespace
+
+TaskManager::TaskManager(Outbox& outbox, WorkerPool& workers, ObjectManager& objects,
+                         TaskListener& listener, RequeuePolicy policy)
+    : outbox_(outbox), workers_(workers), objects_(objects), listener_(listener), policy_(policy) {}
 
 void TaskManager::submit(const Identity& client, Task task, Buffer frame,
                          std::uint32_t frameEndpoint, Bytes graph) {
@@ -50,6 +68,7 @@ void TaskManager::enqueue(TaskRecord& record, bool front) {
 void TaskManager::assign(TaskRecord& record, WorkerPool::Worker& worker) {
     record.state = TaskRecord::State::assigned;
     record.worker = worker.address.peer;
+    record.dispatched = nextDispatch_++;
     ++worker.outstanding;
     byWorker_[record.worker].insert(record.task.taskId);
     if (observer_) observer_->taskEntered(record, TaskStatus::running);
@@ -135,9 +154,11 @@ void TaskManager::onResult(const PeerAddress& worker, TaskResult result, const B
     if (it == tasks_.end() || it->second.state == TaskRecord::State::queued ||
         it->second.worker != worker.peer) {
         // Not (or no longer) this worker's task: e.g. a worker that was presumed dead and whose
-        // task already went elsewhere. Delivering it would finish the task twice.
+        // task already went elsewhere, or one that outlived a scheduler restart. Delivering it
+        // would finish the task twice.
         logger().debug("dropped a stale result for task {} from {}", toHex(result.taskId),
                        printable(worker.peer));
+        dropResultObjects(result);
         return;
     }
     TaskRecord& record = it->second;
@@ -170,7 +191,42 @@ void TaskManager::finish(const Bytes& taskId, const TaskResult& result, const Bu
         if (c->second.empty()) byClient_.erase(c);
     }
     if (observer_) observer_->taskEnded(record, result);
-    if (!record.clientGone) listener_.taskFinished(record, result, frame, frameEndpoint);
+    if (record.clientGone) {
+        dropResultObjects(result);
+    } else {
+        listener_.taskFinished(record, result, frame, frameEndpoint);
+    }
+}
+
+void TaskManager::dropResultObjects(const TaskResult& result) {
+    if (!carriesResultObjects(result.status)) return;
+    // The worker created them (ObjectInstruction before TaskResult, on the same link) in the
+    // name of the task's client. Workers are trusted with objects as they are with results.
+    for (const auto& id : result.results) {
+        if (const auto* object = objects_.find(id)) objects_.remove(object->owner, {id});
+    }
+}
+
+void TaskManager::finishWorkerDied(const Bytes& taskId, const std::string& why) {
+    auto it = tasks_.find(taskId);
+    if (it == tasks_.end()) return;
+    const TaskRecord& record = it->second;
+    TaskResult result{taskId, TaskStatus::workerDied, {}, {}};
+    if (!record.clientGone) {
+        // A result object with the reason, owned by the client like any result: a plexus client
+        // fetches it for the error it raises; a stock client raises WorkerDiedError without it,
+        // and the object goes when the client clears or leaves.
+        ObjectManager::Object object;
+        object.owner = record.client;
+        object.name = "<worker died>";
+        object.chunks.push_back(Buffer::copyOf(std::string_view(why)));
+        Bytes id = newObjectId(objectIdPrefix(record.client));
+        objects_.put(id, std::move(object));
+        result.results.push_back(std::move(id));
+    }
+    logger().warn("task {} of {} ended as workerDied: {}", toHex(taskId), printable(record.client),
+                  why);
+    finish(taskId, result, nullptr, 0);
 }
 
 void TaskManager::cancel(const Identity& client, const TaskCancel& request) {
@@ -217,27 +273,83 @@ void TaskManager::abandon(const Bytes& taskId) {
     }
 }
 
-void TaskManager::onWorkerGone(const Identity& workerId) {
+void TaskManager::onWorkerJoined(const Identity& workerId) {
+    auto dead = std::find_if(deadWorkers_.begin(), deadWorkers_.end(),
+                             [&](const auto& entry) { return entry.first == workerId; });
+    if (dead != deadWorkers_.end()) {
+        // It was only hung. What it held was re-run or ended meanwhile: it should not spend its
+        // time on that. Whatever it answers for these tasks is stale and dropped.
+        const std::vector<Bytes> held = std::move(dead->second);
+        deadWorkers_.erase(dead);
+        if (auto* worker = workers_.find(workerId)) {
+            logger().info("worker {} is back after being declared dead; it drops {} old task(s)",
+                          printable(workerId), held.size());
+            for (const auto& taskId : held) outbox_.send(worker->address, TaskCancel{taskId});
+        }
+    }
+    dispatchTo(workerId);
+}
+
+void TaskManager::rememberDeadWorker(const Identity& worker, std::vector<Bytes> held) {
+    if (deadWorkers_.size() == kRememberedDeadWorkers) deadWorkers_.pop_front();
+    deadWorkers_.emplace_back(worker, std::move(held));
+}
+
+void TaskManager::onWorkerGone(const Identity& workerId, WorkerExit how) {
     auto it = byWorker_.find(workerId);
     if (it == byWorker_.end()) return;
-    // Re-queue in submission order, each to the front, so the oldest ends up first.
     std::vector<TaskRecord*> lost;
     for (const auto& taskId : it->second) lost.push_back(&tasks_.at(taskId));
     byWorker_.erase(it);
-    std::sort(lost.begin(), lost.end(), [](auto* a, auto* b) { return a->sequence > b->sequence; });
-    std::vector<Bytes> ended;
-    for (auto* record : lost) {
-        record->worker.clear();
-        if (record->state == TaskRecord::State::canceling) {
-            ended.push_back(record->task.taskId);  // cancelled and its worker is gone: done
+    // In the order they were sent to it: the order it runs them in.
+    std::sort(lost.begin(), lost.end(),
+              [](auto* a, auto* b) { return a->dispatched < b->dispatched; });
+    const auto* worker = workers_.find(workerId);
+    const std::size_t executing =
+        std::max<std::size_t>(1, worker == nullptr ? 0 : worker->executors);
+
+    std::vector<Bytes> canceled;
+    std::vector<std::pair<Bytes, std::string>> died;
+    std::vector<TaskRecord*> requeue;
+    for (std::size_t i = 0; i < lost.size(); ++i) {
+        TaskRecord& record = *lost[i];
+        record.worker.clear();
+        if (record.state == TaskRecord::State::canceling) {
+            canceled.push_back(record.task.taskId);  // cancelled and its worker is gone: done
+        } else if (how == WorkerExit::left) {
+            requeue.push_back(&record);
+        } else if (policy_.onWorkerDeath == RequeuePolicy::OnWorkerDeath::fail) {
+            died.emplace_back(record.task.taskId,
+                              fmt::format("worker {} died holding task {} (no heartbeat within "
+                                          "the worker timeout); on_worker_death is 'fail', so it "
+                                          "is not run again",
+                                          printable(workerId), toHex(record.task.taskId)));
+        } else if (i < executing && ++record.retries > policy_.maxTaskRetries) {
+            died.emplace_back(
+                record.task.taskId,
+                fmt::format("worker {} died while running task {} (no heartbeat within the "
+                            "worker timeout); workers died running it {} time(s) and "
+                            "max_task_retries is {}, so it is not run again",
+                            printable(workerId), toHex(record.task.taskId), record.retries,
+                            policy_.maxTaskRetries));
         } else {
-            enqueue(*record, true);
+            requeue.push_back(&record);
         }
     }
-    for (const auto& taskId : ended)
+    if (how == WorkerExit::died) {
+        std::vector<Bytes> held;
+        held.reserve(lost.size());
+        for (const auto* record : lost) held.push_back(record->task.taskId);
+        rememberDeadWorker(workerId, std::move(held));
+    }
+    // Each to the front, newest first, so the oldest ends up first. No record is finished
+    // before this (finishing may erase records, e.g. through a graph that fails).
+    for (auto r = requeue.rbegin(); r != requeue.rend(); ++r) enqueue(**r, true);
+    for (const auto& taskId : canceled)
         finish(taskId, TaskResult{taskId, TaskStatus::canceled, {}, {}}, nullptr, 0);
+    for (const auto& [taskId, why] : died) finishWorkerDied(taskId, why);
     // The queue heads may now run on other workers with room.
-    for (const auto& [identity, worker] : workers_.workers()) {
+    for (const auto& [identity, w] : workers_.workers()) {
         if (identity != workerId) dispatchTo(identity);
     }
 }

@@ -3,11 +3,15 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "plexus/messages.h"
+#include "scheduler/object_manager.h"
 #include "scheduler/outbox.h"
+#include "scheduler/requeue_policy.h"
 #include "scheduler/worker_pool.h"
 
 namespace plexus::detail {
@@ -22,11 +26,17 @@ struct TaskRecord {
     Identity client;
     RoutingKey key;
     State state = State::queued;
-    Identity worker;             ///< while assigned or canceling
-    std::uint64_t sequence = 0;  ///< submission order, and the queue entry that is current
-    Bytes graph;                 ///< the graph this task is a node of, or empty
-    bool clientGone = false;     ///< its client left: the outcome is dropped, not delivered
+    Identity worker;               ///< while assigned or canceling
+    std::uint64_t sequence = 0;    ///< submission order, and the queue entry that is current
+    std::uint64_t dispatched = 0;  ///< when it was last sent to a worker (a counter, not a time)
+    std::uint32_t retries = 0;     ///< times a worker died while (judged) executing it
+    Bytes graph;                   ///< the graph this task is a node of, or empty
+    bool clientGone = false;       ///< its client left: the outcome is dropped, not delivered
 };
+
+/// Why a worker is gone: it asked to leave (its tasks are given back), or it died (went silent
+/// past the worker timeout; the RequeuePolicy decides).
+enum class WorkerExit { left, died };
 
 /// Told when a task reaches its end. Loop thread.
 class TaskListener {
@@ -51,12 +61,21 @@ class TaskObserver {
 };
 
 /// The task channel: queues tasks, assigns each to the least loaded worker that can run it and
-/// has room, re-queues the tasks of a worker that left, and cancels. Only the worker a task is
-/// assigned to may answer it: a late answer from a worker presumed dead is dropped, so a client
-/// sees every task finish once. Loop thread only.
+/// has room, re-queues (or fails, per the RequeuePolicy) the tasks of a worker that is gone, and
+/// cancels. Only the worker a task is assigned to may answer it: a late answer from a worker
+/// presumed dead is dropped (and the result objects it names deleted), so a client sees every
+/// task finish once. Loop thread only.
+///
+/// Which tasks of a dead worker were executing: a worker runs the tasks it holds in the order
+/// they were sent, `executors` at a time (WorkerPool::Worker::executors, at least 1), so the
+/// `executors` tasks sent to it longest ago and not yet answered are taken as the executing
+/// ones. It is an estimate (a plexus worker starts a task whose arguments are cached before an
+/// older one still fetching; a stock worker orders by priority), which is why only the retry
+/// count relies on it and `fail` does not.
 class TaskManager {
   public:
-    TaskManager(Outbox& outbox, WorkerPool& workers, TaskListener& listener);
+    TaskManager(Outbox& outbox, WorkerPool& workers, ObjectManager& objects, TaskListener& listener,
+                RequeuePolicy policy);
 
     /// Accepts a task. `frame` may be empty (a task the scheduler built, such as a graph node).
     void submit(const Identity& client, Task task, Buffer frame, std::uint32_t frameEndpoint,
@@ -69,10 +88,16 @@ class TaskManager {
     /// Cancels a task without a client asking (graph failure); its outcome is not delivered.
     void abandon(const Bytes& taskId);
 
-    /// A worker joined, announced functions, or has room again: give it queued work.
+    /// A worker registered (new, or back after being declared dead): if it is one that was
+    /// declared dead, it is told to drop the tasks it held then (they were re-run or ended
+    /// elsewhere); then it gets queued work.
+    void onWorkerJoined(const Identity& worker);
+    /// A worker announced functions or has room again: give it queued work.
     void dispatchTo(const Identity& worker);
-    /// A worker left: its tasks go back to the front of the queue.
-    void onWorkerGone(const Identity& worker);
+    /// A worker is gone: its tasks go back to the front of the queue in the order they were sent
+    /// to it, or end with workerDied (see RequeuePolicy). Call while it is still in the pool
+    /// (its executor count is read).
+    void onWorkerGone(const Identity& worker, WorkerExit how);
     /// A client left: its tasks are cancelled and their outcomes dropped.
     void onClientGone(const Identity& client);
 
@@ -89,21 +114,32 @@ class TaskManager {
     void assign(TaskRecord& record, WorkerPool::Worker& worker);
     void finish(const Bytes& taskId, const TaskResult& result, const Buffer* frame,
                 std::uint32_t frameEndpoint);
+    /// Ends a task of a dead worker with workerDied and a result object holding `why`.
+    void finishWorkerDied(const Bytes& taskId, const std::string& why);
+    /// Deletes the result objects of a result nobody will receive (stale, or for a client
+    /// that left), so they do not stay in the store forever.
+    void dropResultObjects(const TaskResult& result);
+    void rememberDeadWorker(const Identity& worker, std::vector<Bytes> held);
     void releaseWorkerSlot(TaskRecord& record);
     TaskRecord* popQueued(const RoutingKey& key);
     std::deque<std::pair<std::uint64_t, Bytes>>* oldestQueueFor(const WorkerPool::Worker& worker);
 
     Outbox& outbox_;
     WorkerPool& workers_;
+    ObjectManager& objects_;
     TaskListener& listener_;
+    const RequeuePolicy policy_;
     std::unordered_map<Bytes, TaskRecord> tasks_;
     // Per routing key, queued tasks in order as (sequence, task id). Entries whose task is no
     // longer queued with that sequence (cancelled, re-assigned) are skipped when reached.
     std::unordered_map<RoutingKey, std::deque<std::pair<std::uint64_t, Bytes>>> queues_;
     std::unordered_map<Identity, std::unordered_set<Bytes>> byWorker_;
     std::unordered_map<Identity, std::unordered_set<Bytes>> byClient_;
+    // The tasks each recently dead worker held, oldest death first, for when it comes back.
+    std::deque<std::pair<Identity, std::vector<Bytes>>> deadWorkers_;
     std::uint64_t nextSequence_ = 1;
     TaskObserver* observer_ = nullptr;
+    std::uint64_t nextDispatch_ = 1;
 };
 
 }  // namespace plexus::detail

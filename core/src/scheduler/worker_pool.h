@@ -28,6 +28,7 @@ class WorkerPool {
         PeerAddress address;
         std::uint32_t capacity = 0;
         std::uint32_t outstanding = 0;  ///< tasks assigned and not yet answered
+        std::uint32_t executors = 0;    ///< tasks it runs at once, as it reported (0: unknown)
         bool native = false;            ///< announced functions: a plexus worker
         std::unordered_set<std::string> functions;
     };
