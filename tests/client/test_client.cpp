@@ -54,6 +54,12 @@ class ClientTest : public ::testing::Test {
     std::unique_ptr<Client> connect(ClientOptions o) {
         auto client = Client::connect(std::move(o));
         if (!client) throw std::runtime_error(client.error().describe());
+        // After its first heartbeat a client creates its session marker (client_core.h); the
+        // tests look at what comes after it.
+        auto marker = expect<ObjectInstruction>(MessageKind::objectInstruction);
+        if (marker.objectContent.names != std::vector<Bytes>{"<session>"})
+            throw std::runtime_error("the client's first object is not its session marker");
+        sessionMarker = marker.objectContent.ids.front();
         return std::move(*client);
     }
     std::unique_ptr<Client> connect() { return connect(options()); }
@@ -109,7 +115,22 @@ class ClientTest : public ::testing::Test {
         scheduler.send(responseFor(resultId, resultBytes));
     }
 
+    /// After a dropped link: the client asks for its marker, then creates a new one and asks
+    /// for that. Returns the new marker's id.
+    Bytes expectProbe() {
+        auto askOld = expect<ObjectRequest>(MessageKind::objectRequest);
+        EXPECT_EQ(askOld.objectIds, std::vector<Bytes>{sessionMarker});
+        auto create = expect<ObjectInstruction>(MessageKind::objectInstruction);
+        while (create.instructionType != ObjectInstructionType::create)  // earlier deletes
+            create = expect<ObjectInstruction>(MessageKind::objectInstruction);
+        EXPECT_EQ(create.objectContent.names, std::vector<Bytes>{"<session>"});
+        auto askNew = expect<ObjectRequest>(MessageKind::objectRequest);
+        EXPECT_EQ(askNew.objectIds, create.objectContent.ids);
+        return create.objectContent.ids.at(0);
+    }
+
     FakeScheduler scheduler;
+    Bytes sessionMarker;
 };
 
 TEST_F(ClientTest, HeartbeatComesFirstAndTheNextOnlyAfterTheEcho) {
@@ -260,6 +281,20 @@ TEST_F(ClientTest, LostStatusesThrowTaskLostWithTheStatus) {
             EXPECT_EQ(error.status(), status);
         }
     }
+}
+
+TEST_F(ClientTest, WorkerDiedWithAReasonObjectThrowsTaskLostWithTheReason) {
+    auto client = connect();
+    auto s = submit(*client, "f");
+    finish(s.task, TaskStatus::workerDied, "worker w1 died while running it", "reason-1");
+    try {
+        s.future.get();
+        FAIL() << "no exception";
+    } catch (const TaskLost& error) {
+        EXPECT_EQ(error.status(), TaskStatus::workerDied);
+        EXPECT_STREQ(error.what(), "worker w1 died while running it");
+    }
+    EXPECT_EQ(deletedUntil({"reason-1"}).count("reason-1"), 1u);
 }
 
 TEST_F(ClientTest, CancelCompletesAtOnceAndSendsTaskCancel) {
@@ -517,6 +552,59 @@ TEST_F(ClientTest, AReconnectedLinkResumesHeartbeats) {
     EXPECT_TRUE(scheduler.waitFor(MessageKind::clientHeartbeat, 10s).has_value());
     scheduler.setAutoEcho(true);
     scheduler.send(ClientHeartbeatEcho{});
+}
+
+TEST_F(ClientTest, ALinkBackToTheSameSchedulerKeepsWhatWasInFlight) {
+    auto client = connect();
+    auto s = submit(*client, "f", 1);
+    scheduler.dropClient();
+    const Bytes next = expectProbe();
+    // The same scheduler holds the old marker, so its answer comes first.
+    scheduler.send(responseFor(sessionMarker, "marker"));
+    scheduler.send(responseFor(next, "marker"));
+    EXPECT_EQ(deletedUntil({next}).count(next), 1u);  // the old marker stands
+    EXPECT_FALSE(s.future.done());
+    finish(s.task, TaskStatus::success, "done");
+    EXPECT_EQ(s.future.get(), "done");
+}
+
+TEST_F(ClientTest, ANewSchedulerAfterAReconnectFailsWhatWasInFlightAndOnlyThat) {
+    auto client = connect();
+    ObjectRef before = client->put("put before the restart");
+    expect<ObjectInstruction>(MessageKind::objectInstruction);
+    auto inFlight = submit(*client, "f", 1);
+    scheduler.dropClient();
+    const Bytes next = expectProbe();
+    auto sentMeanwhile = submit(*client, "g", 2);  // after the probe: on the new scheduler
+    // A new scheduler does not have the old marker: only the new one is answered.
+    scheduler.send(responseFor(next, "marker"));
+
+    ASSERT_TRUE(inFlight.future.waitFor(10s));
+    try {
+        inFlight.future.get();
+        FAIL() << "no exception";
+    } catch (const TaskLost& error) {
+        EXPECT_EQ(error.status(), TaskStatus::notFound);
+        EXPECT_NE(std::string(error.what()).find("restarted"), std::string::npos) << error.what();
+    }
+    // Called off, in case the new scheduler got it after all (sent while the link was down).
+    EXPECT_EQ(expect<TaskCancel>(MessageKind::taskCancel).taskId, inFlight.task.taskId);
+    EXPECT_FALSE(sentMeanwhile.future.done());
+    finish(sentMeanwhile.task, TaskStatus::success, "fine");
+    EXPECT_EQ(sentMeanwhile.future.get(), "fine");
+
+    // What was put() before is gone with the old scheduler: said at once, not waited for.
+    EXPECT_THROW(client->get(before), ObjectNotFound);
+    Future usesIt = client->submit("f", before);
+    ASSERT_TRUE(usesIt.waitFor(10s));
+    EXPECT_THROW(usesIt.get(), ObjectNotFound);
+    // And the client carries on: a second restart is told by the new marker.
+    sessionMarker = next;
+    scheduler.dropClient();
+    const Bytes third = expectProbe();
+    scheduler.send(responseFor(next, "marker"));
+    scheduler.send(responseFor(third, "marker"));
+    EXPECT_EQ(deletedUntil({third}).count(third), 1u);
 }
 
 TEST(ClientIds, ObjectIdPrefixIsMd5OfTheIdentityAndFlagsAreBigEndian) {

@@ -35,8 +35,9 @@ class TaskCanceled : public ClientError {
     using ClientError::ClientError;
 };
 
-/// The scheduler gave the task up without running it to an end: status() is notFound,
-/// workerDied or noWorker.
+/// The scheduler gave the task up without running it to an end: status() is notFound (also when
+/// the scheduler restarted while the task was in flight), workerDied (what() then says why: see
+/// the scheduler's on_worker_death and max_task_retries) or noWorker.
 class TaskLost : public ClientError {
   public:
     TaskLost(TaskStatus status, std::string message);

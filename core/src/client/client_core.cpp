@@ -114,6 +114,8 @@ Result<std::shared_ptr<ClientCore>> ClientCore::start(ClientOptions options) {
     ClientCore* self = core.get();  // the loop and its timers are stopped before *self goes
     core->lastEcho_ = Clock::now();
     core->sendHeartbeat();  // the first message on the link (Scaler: heartbeat before anything)
+    core->marker_ = newObjectId(core->idPrefix_);
+    core->createMarker(core->marker_);
     core->loop_.every(o.heartbeatInterval, [self] { self->onHeartbeatTimer(); });
     core->loop_.every(checkInterval(o.timeout), [self] { self->onCheckTimer(); });
     core->thread_ = std::thread([self] {
@@ -349,6 +351,14 @@ void ClientCore::handle(SubmitCommand& command, Outgoing& out) {
         command.future->fail(ClientDisconnected("the client lost its scheduler"));
         return;
     }
+    for (const auto& id : command.userArgs) {
+        if (lostObjects_.count(id) != 0) {
+            command.future->fail(ObjectNotFound(fmt::format(
+                "argument object {} was put() into a scheduler that has since restarted",
+                toHex(id))));
+            return;
+        }
+    }
     TaskEntry entry;
     entry.future = command.future;
     entry.ownedArgs = command.objects.ids;
@@ -364,6 +374,11 @@ void ClientCore::handle(SubmitCommand& command, Outgoing& out) {
 }
 
 void ClientCore::handle(GetCommand& command) {
+    if (lostObjects_.count(command.id) != 0) {
+        command.waiter->fail(ObjectNotFound(fmt::format(
+            "object {} was put() into a scheduler that has since restarted", toHex(command.id))));
+        return;
+    }
     auto& waiters = gets_[command.id];
     waiters.push_back(std::move(command.waiter));
     // Several gets of one object share one request.
@@ -426,6 +441,8 @@ void ClientCore::handle(CloseCommand& command) {
         if (!entry.resultId.empty()) deletes.push_back(entry.resultId);
     }
     for (const auto& [id, object] : userObjects_) deletes.push_back(id);
+    deletes.push_back(marker_);
+    if (probe_) deletes.push_back(probe_->next);
     failEverything(command.reason);
     tasks_.clear();
     resultToTask_.clear();
@@ -525,6 +542,102 @@ void ClientCore::loseScheduler() {
     failEverything(reason);
 }
 
+// ---- loop thread: is the scheduler after a reconnect the same one? -------------------------
+
+void ClientCore::createMarker(const Bytes& id) {
+    ObjectInstruction create{ObjectInstructionType::create, identity_, {}};
+    appendObject(create.objectContent, id, "<session>", payloadOf("plexus client session"));
+    send(std::move(create));
+}
+
+void ClientCore::startProbe() {
+    Probe probe;
+    // A probe still open asked about the same scheduler as this one does.
+    probe.previous = probe_ ? probe_->previous : marker_;
+    if (probe_) queueDeletes({probe_->next});
+    probe.next = newObjectId(idPrefix_);
+    for (const auto& [id, entry] : tasks_) probe.tasks.push_back(id);
+    for (const auto& [id, object] : userObjects_) probe.objects.push_back(id);
+    for (const auto& [id, waiters] : gets_) probe.gets.push_back(id);
+    // A scheduler answers requests in order, and one for an object it holds at once: the old
+    // marker's answer comes before the new one's if and only if it has the old marker. (One
+    // that lacks it holds the request back, or answers objectNotExist.) The heartbeat sent
+    // before registers this client with a new scheduler, so the new marker is accepted.
+    send(ObjectRequest{ObjectRequestType::get, {probe.previous}});
+    createMarker(probe.next);
+    send(ObjectRequest{ObjectRequestType::get, {probe.next}});
+    probe_ = std::move(probe);
+}
+
+bool ClientCore::onProbeAnswer(const Bytes& id, bool found) {
+    if (id == probe_->previous) {
+        probe_->previousSeen = found;
+        return true;
+    }
+    if (id != probe_->next) return false;
+    const Probe probe = std::move(*probe_);
+    probe_.reset();
+    if (probe.previousSeen) {
+        queueDeletes({probe.next});  // the same scheduler: its marker stands
+    } else {
+        marker_ = probe.next;
+        schedulerReplaced(probe);
+    }
+    return true;
+}
+
+void ClientCore::schedulerReplaced(const Probe& probe) {
+    logger().warn(
+        "client: the scheduler at {} is not the one this client talked to (it restarted, or "
+        "timed this client out): {} task(s) in flight and {} put() object(s) are lost",
+        options_.address, probe.tasks.size(), probe.objects.size());
+    for (const auto& id : probe.objects) {
+        userObjects_.erase(id);
+        lostObjects_.insert(id);
+    }
+    auto lose = [this](const Bytes& taskId, std::exception_ptr error) {
+        auto it = tasks_.find(taskId);
+        if (it == tasks_.end()) return;
+        TaskEntry& entry = it->second;
+        entry.future->fail(std::move(error));
+        // The new scheduler may hold it after all (sent while the link was down): call it off.
+        if (entry.resultId.empty() && !entry.cancelSent) send(TaskCancel{taskId, false, false});
+        resultToTask_.erase(entry.resultId);
+        finishTask(taskId);
+    };
+    const auto restarted = std::make_exception_ptr(TaskLost(
+        TaskStatus::notFound,
+        fmt::format("the scheduler at {} restarted while the task was in flight; it is lost (it "
+                    "may or may not have run)",
+                    options_.address)));
+    for (const auto& taskId : probe.tasks) lose(taskId, restarted);
+    // Tasks sent since then on objects the old scheduler had would wait for them forever.
+    std::vector<Bytes> waiting;
+    for (const auto& [taskId, entry] : tasks_) {
+        for (const auto& id : entry.userArgs) {
+            if (lostObjects_.count(id) != 0) {
+                waiting.push_back(taskId);
+                break;
+            }
+        }
+    }
+    const auto objectLost = std::make_exception_ptr(
+        ObjectNotFound("an argument object was put() into a scheduler that has since restarted"));
+    for (const auto& taskId : waiting) lose(taskId, objectLost);
+    std::vector<Bytes> gets = probe.gets;
+    for (const auto& [id, waiters] : gets_) {
+        if (lostObjects_.count(id) != 0) gets.push_back(id);
+    }
+    for (const auto& id : gets) {
+        auto g = gets_.find(id);
+        if (g == gets_.end()) continue;
+        for (auto& waiter : g->second)
+            waiter->fail(ObjectNotFound(fmt::format(
+                "object {} was asked of a scheduler that has since restarted", toHex(id))));
+        gets_.erase(g);
+    }
+}
+
 void ClientCore::failEverything(const std::string& reason) {
     for (auto& [taskId, entry] : tasks_) entry.future->fail(ClientDisconnected(reason));
     for (auto& [id, waiters] : gets_) {
@@ -546,6 +659,7 @@ void ClientCore::onPeerConnected(std::uint32_t, const PeerId&) {
         // scheduler at once.
         heartbeatsOutstanding_ = 0;
         sendHeartbeat();
+        startProbe();
     }
 }
 
@@ -580,8 +694,10 @@ void ClientCore::onMessage(std::uint32_t, const PeerId&, Message message, Buffer
 }
 
 void ClientCore::onTaskResult(TaskResult& result) {
+    // A plexus scheduler's workerDied carries an object with the reason (a stock one's does not).
     const bool hasResultObject =
-        result.status == TaskStatus::success || result.status == TaskStatus::failed;
+        result.status == TaskStatus::success || result.status == TaskStatus::failed ||
+        (result.status == TaskStatus::workerDied && !result.results.empty());
     auto it = tasks_.find(result.taskId);
     if (it == tasks_.end() || !it->second.resultId.empty()) {
         // A task this client no longer tracks (ended, or a duplicate answer): nobody will fetch
@@ -590,24 +706,23 @@ void ClientCore::onTaskResult(TaskResult& result) {
         return;
     }
     TaskEntry& entry = it->second;
+    if (hasResultObject) {
+        if (result.results.size() != 1) {
+            entry.future->fail(TaskFailed(fmt::format(
+                "the scheduler sent {} result objects instead of one", result.results.size())));
+            queueDeletes(result.results);
+            return finishTask(result.taskId);
+        }
+        entry.status = result.status;
+        entry.resultId = result.results.front();
+        if (entry.future->done()) return finishTask(result.taskId);  // cancelled meanwhile: drop it
+        resultToTask_[entry.resultId] = result.taskId;
+        // Fetched at once (Scaler waits for result()): the result is almost always wanted, and
+        // the object can be deleted from the scheduler as soon as it is here.
+        queueFetch(entry.resultId);
+        return;
+    }
     switch (result.status) {
-        case TaskStatus::success:
-        case TaskStatus::failed:
-            if (result.results.size() != 1) {
-                entry.future->fail(TaskFailed(fmt::format(
-                    "the scheduler sent {} result objects instead of one", result.results.size())));
-                queueDeletes(result.results);
-                return finishTask(result.taskId);
-            }
-            entry.status = result.status;
-            entry.resultId = result.results.front();
-            if (entry.future->done())
-                return finishTask(result.taskId);  // cancelled meanwhile: drop it
-            resultToTask_[entry.resultId] = result.taskId;
-            // Fetched at once (Scaler waits for result()): the result is almost always wanted,
-            // and the object can be deleted from the scheduler as soon as it is here.
-            queueFetch(entry.resultId);
-            return;
         case TaskStatus::canceled:
             entry.future->fail(TaskCanceled("the task was canceled"));
             return finishTask(result.taskId);
@@ -637,6 +752,7 @@ void ClientCore::onObjectResponse(ObjectResponse& response) {
                          content.payloads.size() == content.ids.size();
     for (std::size_t i = 0; i < content.ids.size(); ++i) {
         const Bytes& id = content.ids[i];
+        if (probe_ && onProbeAnswer(id, aligned)) continue;
         if (auto r = resultToTask_.find(id); r != resultToTask_.end()) {
             const Bytes taskId = r->second;
             resultToTask_.erase(r);
@@ -648,6 +764,9 @@ void ClientCore::onObjectResponse(ObjectResponse& response) {
                     ObjectNotFound("the scheduler does not have the result object " + toHex(id)));
             } else if (entry.status == TaskStatus::success) {
                 entry.future->set(joinChunks(content.payloads[i]));
+            } else if (entry.status == TaskStatus::workerDied) {
+                entry.future->fail(
+                    TaskLost(TaskStatus::workerDied, joinChunks(content.payloads[i])));
             } else {
                 entry.future->fail(TaskFailed(joinChunks(content.payloads[i])));
             }

@@ -4,9 +4,11 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <variant>
 #include <vector>
 
@@ -29,6 +31,15 @@ namespace plexus::detail {
 /// Lifetime: shared, so that futures can reach it weakly for cancel(); the Client owns the only
 /// strong reference. close() stops the loop and the transport; the destructor does it too if
 /// close() was never called.
+///
+/// Reconnects: the transport reconnects by itself. Whether the scheduler on the new link is the
+/// one the client talked to (a link that dropped and came back) or a new one (a scheduler that
+/// restarted, or one that timed this client out) is told by the session marker, an object the
+/// client creates at connect: a new scheduler does not hold it. On every reconnect the client
+/// asks for the marker, then creates a new one and asks for that. The answer for the new one
+/// always comes; if the old one's did not come first, the scheduler is new, and what it had
+/// from this client is gone: tasks in flight fail with TaskLost(notFound), and put() objects are
+/// marked lost (tasks and gets using them fail with ObjectNotFound instead of waiting forever).
 class ClientCore final : public EndpointListener, public std::enable_shared_from_this<ClientCore> {
   public:
     static Result<std::shared_ptr<ClientCore>> start(ClientOptions options);
@@ -95,6 +106,16 @@ class ClientCore final : public EndpointListener, public std::enable_shared_from
     using Command = std::variant<PutCommand, SubmitCommand, GetCommand, ForgetGetCommand,
                                  FreeCommand, CancelCommand, ShutdownCommand, CloseCommand>;
 
+    /// A reconnect's question "is this still the scheduler I talked to?" (see above).
+    struct Probe {
+        Bytes previous;  ///< the marker the old scheduler holds
+        Bytes next;      ///< created on the new link; its answer ends the probe
+        bool previousSeen = false;
+        std::vector<Bytes> tasks;    ///< in flight when the link came back
+        std::vector<Bytes> objects;  ///< put() objects then
+        std::vector<Bytes> gets;     ///< objects get() was waiting for then
+    };
+
     /// New objects and tasks of one drain, sent as one create followed by the tasks.
     struct Outgoing {
         ObjectContent creates;
@@ -107,7 +128,7 @@ class ClientCore final : public EndpointListener, public std::enable_shared_from
         std::shared_ptr<FutureState> future;
         std::vector<Bytes> ownedArgs;  ///< created by submit(); deleted when the task ends
         std::vector<Bytes> userArgs;   ///< put() objects; their use counts drop when it ends
-        Bytes resultId;                ///< set once TaskResult(success|failed) arrived
+        Bytes resultId;                ///< set once a TaskResult with a result object arrived
         TaskStatus status = TaskStatus::inactive;
         bool cancelSent = false;
     };
@@ -154,6 +175,11 @@ class ClientCore final : public EndpointListener, public std::enable_shared_from
     void flushDeletes();  ///< sends the queued deletes now, as one message
     void queueFetch(const Bytes& resultId);
     void flushFetches();  ///< sends the queued result fetches now, as one ObjectRequest
+    void createMarker(const Bytes& id);
+    void startProbe();
+    /// True if `id` was the answer a probe waited for (the response is then consumed).
+    bool onProbeAnswer(const Bytes& id, bool found);
+    void schedulerReplaced(const Probe& probe);
     void loseScheduler();
     void failEverything(const std::string& reason);
     void sendDisconnectAndCloseLink();
@@ -185,6 +211,9 @@ class ClientCore final : public EndpointListener, public std::enable_shared_from
     std::unordered_map<Bytes, UserObject> userObjects_;
     std::unordered_map<Bytes, std::vector<std::shared_ptr<Slot<std::string>>>> gets_;
     std::vector<std::shared_ptr<Slot<bool>>> shutdownWaiters_;
+    Bytes marker_;                           ///< the session marker the scheduler holds
+    std::optional<Probe> probe_;             ///< while a reconnect's question is open
+    std::unordered_set<Bytes> lostObjects_;  ///< put() objects a restarted scheduler lost
     std::vector<Bytes> pendingDeletes_;
     bool deleteFlushPosted_ = false;
     std::vector<Bytes> pendingFetches_;  // result objects to fetch, sent once per loop batch
