@@ -35,7 +35,7 @@ class WorkerDeathTest : public SchedulerCoreTest {
     }
     // A plexus worker announces its executors (and functions) before its heartbeat.
     void plexusWorker(const std::string& id, std::uint32_t executors) {
-        in(id, WorkerCapabilities{{"f"}, executors, kPlexusProtocolVersion});
+        in(id, WorkerCapabilities{{"f", "g"}, executors, kPlexusProtocolVersion});
         in(id, WorkerHeartbeat{});
     }
     void submit(const std::string& taskId, const std::string& function = "fn") {
@@ -139,6 +139,25 @@ TEST_F(WorkerDeathTest, RetriesAccumulateAcrossDeathsAndWaitingNeverCounts) {
     in(kW1, result("t1", TaskStatus::success));
     EXPECT_EQ(clientResults().at("t1").status, TaskStatus::success);
     EXPECT_EQ(scheduler->tasks().size(), 0u);
+}
+
+TEST_F(WorkerDeathTest, RequeuedTasksKeepTheirOrderAcrossFunctions) {
+    // Native tasks wait in one queue per function; re-queued ones still go out oldest first, so
+    // the task that was executing is executing again on the next worker (and counted again).
+    start(RequeuePolicy::OnWorkerDeath::requeue, 1);
+    plexusWorker(kW1, 1);
+    submit("crash", "plexus:fn:g");
+    for (int i = 0; i < 3; ++i) submit("t" + std::to_string(i), "plexus:fn:f");
+    submit("late", "plexus:fn:f");
+    plexusWorker(kW2, 1);
+    timeOut({kW2});
+    EXPECT_EQ(tasksSentTo(kW2), (std::vector<std::string>{"crash", "t0", "t1", "t2", "late"}));
+    plexusWorker(kW3, 1);
+    timeOut({kW3});
+    auto results = clientResults();
+    ASSERT_EQ(results.size(), 1u);
+    EXPECT_EQ(results.begin()->first, "crash");
+    EXPECT_EQ(tasksSentTo(kW3), (std::vector<std::string>{"t0", "t1", "t2", "late"}));
 }
 
 TEST_F(WorkerDeathTest, AWorkerThatNeverReportedItsExecutorsRunsOne) {

@@ -55,7 +55,7 @@ void TaskManager::submit(const Identity& client, Task task, Buffer frame,
 void TaskManager::enqueue(TaskRecord& record, bool front) {
     record.state = TaskRecord::State::queued;
     record.worker.clear();
-    record.sequence = nextSequence_++;
+    record.sequence = front ? nextFrontSequence_-- : nextSequence_++;
     auto& queue = queues_[record.key];
     if (front) {
         queue.emplace_front(record.sequence, record.task.taskId);

@@ -27,7 +27,7 @@ struct TaskRecord {
     RoutingKey key;
     State state = State::queued;
     Identity worker;               ///< while assigned or canceling
-    std::uint64_t sequence = 0;    ///< submission order, and the queue entry that is current
+    std::uint64_t sequence = 0;    ///< queue order, and the queue entry that is current
     std::uint64_t dispatched = 0;  ///< when it was last sent to a worker (a counter, not a time)
     std::uint32_t retries = 0;     ///< times a worker died while (judged) executing it
     Bytes graph;                   ///< the graph this task is a node of, or empty
@@ -132,12 +132,16 @@ class TaskManager {
     std::unordered_map<Bytes, TaskRecord> tasks_;
     // Per routing key, queued tasks in order as (sequence, task id). Entries whose task is no
     // longer queued with that sequence (cancelled, re-assigned) are skipped when reached.
+    // Sequences order all queues as one: a task put at the back gets the next number up from
+    // the middle of the range, one put at the front the next number down, so comparing the
+    // heads of two queues tells which task would come first in a single queue.
     std::unordered_map<RoutingKey, std::deque<std::pair<std::uint64_t, Bytes>>> queues_;
     std::unordered_map<Identity, std::unordered_set<Bytes>> byWorker_;
     std::unordered_map<Identity, std::unordered_set<Bytes>> byClient_;
     // The tasks each recently dead worker held, oldest death first, for when it comes back.
     std::deque<std::pair<Identity, std::vector<Bytes>>> deadWorkers_;
-    std::uint64_t nextSequence_ = 1;
+    std::uint64_t nextSequence_ = std::uint64_t{1} << 63;
+    std::uint64_t nextFrontSequence_ = (std::uint64_t{1} << 63) - 1;
     TaskObserver* observer_ = nullptr;
     std::uint64_t nextDispatch_ = 1;
 };
