@@ -90,6 +90,7 @@ SchedulerSnapshot Scheduler::snapshot() {
         s.objects = core_.objects().count();
         s.objectBytes = core_.objects().totalBytes();
         s.refusedMessages = core_.refusedMessages();
+        s.resultsDelivered = core_.resultsDelivered();
         return s;
     };
     if (loop_.isLoopThread()) return take();

@@ -23,6 +23,7 @@ struct SchedulerSnapshot {
     std::size_t objects = 0;
     std::size_t objectBytes = 0;
     std::uint64_t refusedMessages = 0;
+    std::uint64_t resultsDelivered = 0;  ///< TaskResults sent to clients, ever
 };
 
 /// The scheduler process: plugins, endpoints and the event loop around a SchedulerCore.

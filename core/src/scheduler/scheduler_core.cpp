@@ -250,6 +250,7 @@ void SchedulerCore::deliver(const Identity& client, const TaskResult& result, co
                             std::uint32_t frameEndpoint) {
     const auto* peer = clients_.find(client);
     if (peer == nullptr) return;  // the client left; nobody to tell
+    ++delivered_;
     if (frame != nullptr && !frame->empty()) {
         outbox_.forward(peer->address, frameEndpoint, result, *frame);
     } else {

@@ -64,6 +64,8 @@ class SchedulerCore final : private TaskListener {
     const WorkerPool& pool() const { return pool_; }
     /// Messages refused because they were not valid from their sender.
     std::uint64_t refusedMessages() const { return refused_; }
+    /// TaskResults sent to clients (each task and graph ends with exactly one).
+    std::uint64_t resultsDelivered() const { return delivered_; }
     bool shuttingDown() const { return shuttingDown_; }
 
   private:
@@ -96,6 +98,7 @@ class SchedulerCore final : private TaskListener {
     TaskManager tasks_;
     GraphManager graphs_;
     std::uint64_t refused_ = 0;
+    std::uint64_t delivered_ = 0;
     bool shuttingDown_ = false;
     SchedulerObserver* observer_ = nullptr;
 };
