@@ -28,24 +28,26 @@ InProcessScheduler::~InProcessScheduler() {
 
 WorkerProcesses::WorkerProcesses(const std::string& address, int count, int executors,
                                  const std::string& transport, const std::string& codec) {
-    const auto config =
-        dir_.write("worker.yaml",
-                   "worker:\n"
-                   "  scheduler: {address: '" +
-                       address + "', transport: " + transport + ", codec: " + codec +
-                       "}\n"
-                       "  task_libraries: [" +
-                       std::string(PLEXUS_E2E_TASKS) +
-                       "]\n"
-                       "  executors: " +
-                       std::to_string(executors) +
-                       "\n"
-                       "  heartbeat_interval_seconds: 0.5\n"
-                       "  log_level: warn\n");
-    for (int i = 0; i < count; ++i) {
-        workers_.push_back(std::make_unique<ChildProcess>(
-            plexusBinary(), std::vector<std::string>{"worker", "--config", config.string()}));
-    }
+    config_ = dir_.write("worker.yaml",
+                         "worker:\n"
+                         "  scheduler: {address: '" +
+                             address + "', transport: " + transport + ", codec: " + codec +
+                             "}\n"
+                             "  task_libraries: [" +
+                             std::string(PLEXUS_E2E_TASKS) +
+                             "]\n"
+                             "  executors: " +
+                             std::to_string(executors) +
+                             "\n"
+                             "  heartbeat_interval_seconds: 0.5\n"
+                             "  log_level: warn\n");
+    for (int i = 0; i < count; ++i) add();
+}
+
+ChildProcess& WorkerProcesses::add() {
+    workers_.push_back(std::make_unique<ChildProcess>(
+        plexusBinary(), std::vector<std::string>{"worker", "--config", config_.string()}));
+    return *workers_.back();
 }
 
 std::unique_ptr<Client> connectClient(const std::string& address, const std::string& transport,

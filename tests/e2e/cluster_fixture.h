@@ -39,10 +39,13 @@ class WorkerProcesses {
                     const std::string& transport = "tcp", const std::string& codec = "capnp");
     std::size_t size() const { return workers_.size(); }
     ChildProcess& at(std::size_t i) { return *workers_.at(i); }
+    /// Starts one more worker like the others; returns it.
+    ChildProcess& add();
     std::string output(std::size_t i) const { return workers_.at(i)->output(); }
 
   private:
     TempDir dir_;
+    std::filesystem::path config_;
     std::vector<std::unique_ptr<ChildProcess>> workers_;
 };
 

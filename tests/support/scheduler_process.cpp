@@ -5,14 +5,16 @@
 
 namespace plexus::test {
 
-SchedulerProcess::SchedulerProcess(const std::string& extraConfig) {
+SchedulerProcess::SchedulerProcess(const std::string& extraConfig, const std::string& address) {
     config_ = dir_.write("scheduler.yaml",
                          "scheduler:\n"
                          "  endpoints:\n"
-                         "    - address: tcp://127.0.0.1:0\n"
-                         "      transport: tcp\n"
-                         "      codec: capnp\n"
-                         "  plugin_dir: " +
+                         "    - address: " +
+                             address +
+                             "\n"
+                             "      transport: tcp\n"
+                             "      codec: capnp\n"
+                             "  plugin_dir: " +
                              buildPluginDir().string() + "\n" + extraConfig);
     addressFile_ = dir_.path() / "address";
     process_ = std::make_unique<ChildProcess>(

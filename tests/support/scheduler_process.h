@@ -8,13 +8,14 @@
 
 namespace plexus::test {
 
-/// A real `plexus scheduler` process on loopback, started from a config with port 0 (tcp
-/// transport, capnp codec, the build tree's plugins); knows the address it bound. Throws if the
-/// scheduler does not come up within 10 s. Killed on destruction if still running.
+/// A real `plexus scheduler` process on loopback, started from a config with port 0 unless told
+/// otherwise (tcp transport, capnp codec, the build tree's plugins); knows the address it bound.
+/// Throws if the scheduler does not come up within 10 s. Killed on destruction if still running.
 class SchedulerProcess {
   public:
     /// `extraConfig` is appended to the `scheduler:` section (indent it by two spaces).
-    explicit SchedulerProcess(const std::string& extraConfig = "");
+    explicit SchedulerProcess(const std::string& extraConfig = "",
+                              const std::string& address = "tcp://127.0.0.1:0");
 
     const std::string& address() const { return address_; }
     ChildProcess& process() { return *process_; }
