@@ -224,8 +224,7 @@ void TaskManager::finishWorkerDied(const Bytes& taskId, const std::string& why) 
         objects_.put(id, std::move(object));
         result.results.push_back(std::move(id));
     }
-    logger().warn("task {} of {} ended as workerDied: {}", toHex(taskId), printable(record.client),
-                  why);
+    logger().warn("{}; the task of client {} ends as workerDied", why, printable(record.client));
     finish(taskId, result, nullptr, 0);
 }
 
