@@ -64,7 +64,8 @@ class SchedulerCore final : private TaskListener {
     const WorkerPool& pool() const { return pool_; }
     /// Messages refused because they were not valid from their sender.
     std::uint64_t refusedMessages() const { return refused_; }
-    /// TaskResults sent to clients (each task and graph ends with exactly one).
+    /// TaskResults sent to clients: one per task or graph that ends, plus the answers to cancels
+    /// of tasks the scheduler does not know.
     std::uint64_t resultsDelivered() const { return delivered_; }
     bool shuttingDown() const { return shuttingDown_; }
 
