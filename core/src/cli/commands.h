@@ -20,6 +20,7 @@ struct WorkerOptions {
     std::string configFile;
     std::string logLevel;
     std::string schedulerAddress;  ///< replaces worker.scheduler.address when not empty
+    std::string name;              ///< replaces worker.name when not empty
 };
 /// `plexus worker`: returns the process exit code.
 int runWorker(const WorkerOptions& options);

@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "plexus/version.h"
+#include "worker/task_host.h"
 
 int main(int argc, char** argv) {
     CLI::App app{"plexus: a distributed task runtime that speaks Scaler's protocol"};
@@ -37,6 +38,13 @@ int main(int argc, char** argv) {
     workerCommand->add_option("--log-level", worker.logLevel, "Override the configured log level");
     workerCommand->add_option("--scheduler-address", worker.schedulerAddress,
                               "Connect to this address instead of the configured one");
+    workerCommand->add_option("--name", worker.name,
+                              "Name this worker (the first field of its identity) instead of "
+                              "the configured name");
+
+    // Started by a worker with isolation: process, one per executor; not for people (no group,
+    // so --help does not list it).
+    auto* taskHostCommand = app.add_subcommand("task-host", "A worker's task process")->group("");
 
     plexus::detail::ClusterOptions cluster;
     auto* upCommand = app.add_subcommand("up",
@@ -57,6 +65,7 @@ int main(int argc, char** argv) {
 
     if (schedulerCommand->parsed()) return plexus::detail::runScheduler(scheduler);
     if (workerCommand->parsed()) return plexus::detail::runWorker(worker);
+    if (taskHostCommand->parsed()) return plexus::detail::runTaskHost();
     if (upCommand->parsed()) return plexus::detail::runCluster(cluster);
     if (pluginsCommand->parsed()) return plexus::detail::listPlugins(plugins);
     return EXIT_FAILURE;

@@ -1,4 +1,5 @@
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -19,14 +20,27 @@ int runWorker(const WorkerOptions& options) {
         logger().error("{}", e.what());
         return EXIT_FAILURE;
     }
+    if (!options.name.empty()) {
+        if (!isValidWorkerName(options.name)) {
+            logger().error("--name '{}': {}", options.name, kWorkerNameRule);
+            return EXIT_FAILURE;
+        }
+        config.name = options.name;
+    }
     if (!setLogLevel(options.logLevel.empty() ? config.logLevel : options.logLevel)) {
         logger().error("unknown log level '{}'", options.logLevel);
         return EXIT_FAILURE;
     }
 
+    // Task processes are this very binary (even if the file was replaced since) in its hidden
+    // `task-host` mode; argv[0] is the real path, for ps.
+    std::error_code ec;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    TaskHostCommand taskHost{"/proc/self/exe", {ec ? "plexus" : self.string(), "task-host"}};
+
     // The worker starts no thread before start(), so the watcher, constructed first, blocks the
     // signals in every thread the worker creates.
-    Worker worker(std::move(config));
+    Worker worker(std::move(config), std::move(taskHost));
     SignalWatcher signals([&worker](int signal) {
         logger().info("signal {} received; leaving", signal);
         worker.leave();

@@ -6,14 +6,16 @@
 
 namespace plexus::detail {
 
-Worker::Worker(WorkerConfig config)
+Worker::Worker(WorkerConfig config, TaskHostCommand taskHost)
     : config_(std::move(config)),
+      taskHost_(std::move(taskHost)),
       registry_(pluginSearchPath(config_.pluginDir)),
       identity_(config_.name.empty() ? makeIdentity("Worker")
                                      : config_.name + "|" + makeIdentity("Worker")) {}
 
 Worker::~Worker() {
-    endpoint_.reset();   // joins the I/O thread while the loop and the core still exist
+    endpoint_.reset();  // joins the I/O thread while the loop and the core still exist
+    if (taskProcesses_) taskProcesses_->close();
     executors_.reset();  // waits for running task code (runWorker exits before that if any)
 }
 
@@ -24,6 +26,10 @@ Result<void> Worker::start() {
     }
     if (libraries_.size() == 0) {
         logger().warn("the task libraries register no function; this worker can run nothing");
+    }
+    if (config_.isolation == Isolation::process) {
+        auto started = startTaskProcesses();
+        if (!started) return started;
     }
     auto endpoint = Endpoint::create(0, config_.scheduler, registry_, identity_,
                                      config_.maxFrameBytes, loop_, *this);
@@ -49,10 +55,34 @@ Result<void> Worker::start() {
     return {};
 }
 
+Result<void> Worker::startTaskProcesses() {
+    if (taskHost_.program.empty()) {
+        return fail(ErrorKind::Internal, "isolation: process, but no task host command given");
+    }
+    TaskProcessSettings settings;
+    settings.command = taskHost_;
+    settings.setup.maxFrameBytes = config_.maxFrameBytes;
+    const auto level = spdlog::level::to_string_view(logger().level());  // as set by runWorker
+    settings.setup.logLevel.assign(level.data(), level.size());
+    for (const auto& file : config_.taskLibraries)
+        settings.setup.libraries.push_back(file.string());
+    taskProcesses_ = std::make_unique<TaskProcessPool>(std::move(settings), config_.executors);
+    if (auto started = taskProcesses_->start(); !started) {
+        return fail(started.error().kind, "isolation: process: " + started.error().message);
+    }
+    // A task process that dies while idle is replaced at the next tick; one that dies running a
+    // task is replaced at once by its executor.
+    loop_.every(config_.heartbeatInterval, [this] { taskProcesses_->replaceExited(); });
+    logger().info("{} task process(es) ready (isolation: process)", config_.executors);
+    return {};
+}
+
 int Worker::run() {
     loop_.run();
     // Close the link now: nothing more will be sent, and the scheduler should see us go at once.
     endpoint_.reset();
+    // Tasks still running were abandoned (the scheduler re-queues them): stop their processes.
+    if (taskProcesses_) taskProcesses_->close();
     return exitCode_.value_or(EXIT_SUCCESS);
 }
 
@@ -63,7 +93,7 @@ void Worker::leave() {
 }
 
 bool Worker::tasksStillRunning() const {
-    return executors_ && executors_->busy() > 0;
+    return !taskProcesses_ && executors_ && executors_->busy() > 0;
 }
 
 void Worker::onPeerConnected(std::uint32_t, const PeerId& peer) {
@@ -92,13 +122,17 @@ void Worker::execute(TaskJob job) {
     // std::function needs a copyable callable and a TaskJob holds move-only Buffers.
     auto shared = std::make_shared<TaskJob>(std::move(job));
     executors_->submit([this, shared]() mutable {
-        TaskOutcome outcome = runTaskJob(*shared);
+        TaskOutcome outcome = taskProcesses_ ? taskProcesses_->run(*shared) : runTaskJob(*shared);
         Bytes taskId = std::move(shared->taskId);
         shared.reset();  // release the argument bytes before reporting
         loop_.post([this, taskId = std::move(taskId), outcome = std::move(outcome)]() mutable {
             core_->onTaskFinished(taskId, std::move(outcome));
         });
     });
+}
+
+void Worker::cancelRunning(const Bytes& taskId) {
+    if (taskProcesses_) taskProcesses_->cancel(taskId);
 }
 
 void Worker::exit(int exitCode, std::chrono::milliseconds grace) {

@@ -9,6 +9,7 @@
 #include "runtime/event_loop.h"
 #include "worker/executor_pool.h"
 #include "worker/task_libraries.h"
+#include "worker/task_process_pool.h"
 #include "worker/worker_config.h"
 #include "worker/worker_core.h"
 
@@ -21,24 +22,28 @@ namespace plexus::detail {
 /// - run() makes the calling thread the event loop thread; WorkerCore and every EndpointListener
 ///   and WorkerOutbox method below run there.
 /// - the transport's I/O thread decodes frames and posts them to the loop (Endpoint);
-/// - `executors` threads run task code and post each outcome back to the loop;
+/// - `executors` threads run task code and post each outcome back to the loop; with isolation:
+///   process, each of them instead hands its job to a task process (TaskProcessPool) and waits;
 /// - leave() may be called from any thread (the signal watcher's).
 class Worker final : public EndpointListener, public WorkerOutbox {
   public:
-    explicit Worker(WorkerConfig config);
+    /// `taskHost` starts a task process (`plexus task-host`); needed with isolation: process.
+    explicit Worker(WorkerConfig config, TaskHostCommand taskHost = {});
     ~Worker() override;
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
 
-    /// Loads the task libraries and plugins, starts the executors and connects to the scheduler
-    /// (the link comes up in the background). Call once, before run().
+    /// Loads the task libraries and plugins, starts the executors (and their task processes)
+    /// and connects to the scheduler (the link comes up in the background). Call once, before
+    /// run().
     Result<void> start();
-    /// Runs the event loop until the worker leaves; closes the link to the scheduler; returns the
-    /// exit code.
+    /// Runs the event loop until the worker leaves; closes the link to the scheduler and stops
+    /// the task processes (killing those still running a task); returns the exit code.
     int run();
     /// Leaves the cluster gracefully (DisconnectRequest, short flush, exit 0). Thread-safe.
     void leave();
-    /// Task code still running on an executor (it cannot be interrupted). Call after run().
+    /// Task code still running on an executor thread (it cannot be interrupted; task processes
+    /// can, so with isolation: process this is false). Call after run().
     bool tasksStillRunning() const;
     const Identity& identity() const { return identity_; }
 
@@ -52,21 +57,28 @@ class Worker final : public EndpointListener, public WorkerOutbox {
     // WorkerOutbox (loop thread)
     void send(const Message& message) override;
     void execute(TaskJob job) override;
+    void cancelRunning(const Bytes& taskId) override;
     void exit(int exitCode, std::chrono::milliseconds grace) override;
 
   private:
+    Result<void> startTaskProcesses();
+
     const WorkerConfig config_;
+    const TaskHostCommand taskHost_;
     // Declaration order is the reverse of destruction order, and it matters:
     // - the plugin registry and the task libraries outlive everything that runs their code
     //   (transport, codec, task functions);
     // - the loop outlives the endpoint and the executors, which post to it;
     // - the executors are joined before the core whose results they post, and the endpoint
-    //   (its I/O thread) is closed first of all.
+    //   (its I/O thread) is closed first of all;
+    // - the task processes are closed before the executors are joined (so none waits on a task),
+    //   and reaped after.
     PluginRegistry registry_;
     TaskLibraries libraries_;
     EventLoop loop_;
     Identity identity_;
     std::unique_ptr<WorkerCore> core_;
+    std::unique_ptr<TaskProcessPool> taskProcesses_;  // isolation: process only
     std::unique_ptr<ExecutorPool> executors_;
     std::unique_ptr<Endpoint> endpoint_;
     PeerId scheduler_;

@@ -21,12 +21,17 @@ std::chrono::milliseconds seconds(const ConfigNode& section, std::string_view ke
 
 }  // namespace
 
+bool isValidWorkerName(std::string_view name) {
+    return !name.empty() && std::all_of(name.begin(), name.end(),
+                                        [](char c) { return c > 0x20 && c < 0x7f && c != '|'; });
+}
+
 WorkerConfig parseWorkerConfig(const ConfigNode& root,
                                const std::optional<std::string>& schedulerAddress) {
     checkConfigRoot(root);
     const ConfigNode section = root["worker"];
     if (!section.isDefined()) throw root.error("missing the 'worker' section");
-    section.allowOnly({"scheduler", "plugin_dir", "task_libraries", "executors",
+    section.allowOnly({"scheduler", "plugin_dir", "task_libraries", "executors", "isolation",
                        "heartbeat_interval_seconds", "death_timeout_seconds", "max_frame_bytes",
                        "log_level", "name"});
     WorkerConfig config;
@@ -59,6 +64,12 @@ WorkerConfig parseWorkerConfig(const ConfigNode& root,
     config.executors = std::max(1u, std::thread::hardware_concurrency());
     config.executors = section.get<std::uint32_t>("executors", config.executors);
     if (config.executors == 0) throw section["executors"].error("must be at least 1");
+    const auto isolation = section.get<std::string>("isolation", "thread");
+    if (isolation == "process") {
+        config.isolation = Isolation::process;
+    } else if (isolation != "thread") {
+        throw section["isolation"].error("expected thread or process");
+    }
     config.heartbeatInterval =
         seconds(section, "heartbeat_interval_seconds", config.heartbeatInterval);
     config.deathTimeout = seconds(section, "death_timeout_seconds", config.deathTimeout);
@@ -75,13 +86,8 @@ WorkerConfig parseWorkerConfig(const ConfigNode& root,
             "expected one of trace, debug, info, warn, error, critical, off");
     }
     config.name = section.get<std::string>("name", config.name);
-    if (section.has("name")) {
-        const bool printableName = std::all_of(config.name.begin(), config.name.end(), [](char c) {
-            return c > 0x20 && c < 0x7f && c != '|';
-        });
-        if (config.name.empty() || !printableName) {
-            throw section["name"].error("must be non-empty printable ASCII without spaces or '|'");
-        }
+    if (section.has("name") && !isValidWorkerName(config.name)) {
+        throw section["name"].error(kWorkerNameRule);
     }
     return config;
 }

@@ -239,10 +239,12 @@ void WorkerCore::onTaskCancel(const TaskCancel& cancel) {
     }
     TaskState& state = it->second;
     if (state.stage == Stage::running) {
-        // Task code cannot be interrupted (Scaler's answer to a non-forced cancel of a running
-        // task); its result is dropped when it completes.
+        // Scaler's worker answers a (non-forced) cancel of a running task with notFound, and so
+        // does this one; the task has then ended for the client and its result is dropped when
+        // it completes. The executor may stop it sooner: a task process is killed at once.
         state.dropResult = true;
         outbox_.send(TaskResult{cancel.taskId, TaskStatus::notFound, {}, {}});
+        outbox_.cancelRunning(cancel.taskId);
         return;
     }
     if (state.stage == Stage::queued) std::erase(ready_, cancel.taskId);
@@ -281,7 +283,8 @@ void WorkerCore::dispatch() {
         TaskState& state = it->second;
         state.stage = Stage::running;
         ++running_;
-        outbox_.execute(TaskJob{taskId, state.function, std::move(state.arguments)});
+        outbox_.execute(
+            TaskJob{taskId, state.functionName, state.function, std::move(state.arguments)});
     }
 }
 

@@ -24,6 +24,7 @@ using WorkerClock = std::chrono::steady_clock;
 /// bytes alive for the whole call, even if the cache evicts them meanwhile.
 struct TaskJob {
     Bytes taskId;
+    std::string functionName;                ///< what `function` is registered as
     const TaskFunction* function = nullptr;  ///< owned by TaskLibraries, which outlives every job
     std::vector<Buffer> arguments;
 };
@@ -47,6 +48,10 @@ class WorkerOutbox {
     /// Runs `job` on an executor; the result comes back through WorkerCore::onTaskFinished on
     /// the loop thread. Called at most `executors` times without an onTaskFinished in between.
     virtual void execute(TaskJob job) = 0;
+    /// The running job `taskId` was cancelled and its result will be dropped: stop it if the
+    /// executor can (a task process is killed; a thread cannot be interrupted, so by default
+    /// nothing happens). onTaskFinished still follows for it.
+    virtual void cancelRunning(const Bytes& taskId) { (void)taskId; }
     /// Ends the worker with `exitCode` after `grace` (time for what was just sent to leave).
     virtual void exit(int exitCode, std::chrono::milliseconds grace) = 0;
 };
