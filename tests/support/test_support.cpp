@@ -112,6 +112,33 @@ int ChildProcess::waitExit(std::chrono::milliseconds timeout) {
     return status_;
 }
 
+std::optional<ProcessStatus> processStatus(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(in, line)) return std::nullopt;
+    // "<pid> (<command>) <state> <parent> ...": the command may hold spaces and parentheses.
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) return std::nullopt;
+    std::istringstream rest(line.substr(close + 1));
+    ProcessStatus status;
+    status.pid = pid;
+    rest >> status.state >> status.parent;
+    if (!rest) return std::nullopt;
+    return status;
+}
+
+std::vector<ProcessStatus> childrenOf(pid_t parent) {
+    std::vector<ProcessStatus> out;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+        auto status = processStatus(static_cast<pid_t>(std::stol(name)));
+        if (status && status->parent == parent) out.push_back(*status);
+    }
+    return out;
+}
+
 TempDir::TempDir() {
     char pattern[] = "/tmp/plexus-test-XXXXXX";
     if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");

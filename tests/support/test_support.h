@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,18 @@ class ChildProcess {
     std::filesystem::path outputFile_;
     int status_ = -1;
 };
+
+/// A process as /proc/<pid>/stat shows it: its state letter (R running, S sleeping, Z zombie,
+/// ...) and its parent.
+struct ProcessStatus {
+    pid_t pid = -1;
+    char state = '?';
+    pid_t parent = -1;
+};
+/// The status of `pid`, or nothing if there is no such process (not even a zombie).
+std::optional<ProcessStatus> processStatus(pid_t pid);
+/// Every process whose parent is `parent` (zombies included), from /proc.
+std::vector<ProcessStatus> childrenOf(pid_t parent);
 
 /// A file in a fresh temporary folder, removed with the folder at destruction.
 class TempDir {

@@ -43,6 +43,7 @@ TEST(WorkerConfig, Defaults) {
     EXPECT_EQ(config.logLevel, "info");
     EXPECT_TRUE(config.name.empty());
     EXPECT_FALSE(config.pluginDir.has_value());
+    EXPECT_EQ(config.isolation, Isolation::thread);
 }
 
 TEST(WorkerConfig, EveryKey) {
@@ -57,6 +58,7 @@ TEST(WorkerConfig, EveryKey) {
         "  plugin_dir: /opt/plugins\n"
         "  task_libraries: [/abs/liba.so, rel/libb.so]\n"
         "  executors: 3\n"
+        "  isolation: process\n"
         "  heartbeat_interval_seconds: 0.5\n"
         "  death_timeout_seconds: 10\n"
         "  max_frame_bytes: 4096\n"
@@ -71,6 +73,7 @@ TEST(WorkerConfig, EveryKey) {
     EXPECT_EQ(config.taskLibraries[1],
               std::filesystem::path("rel/libb.so"));  // relative to w.yaml's folder
     EXPECT_EQ(config.executors, 3u);
+    EXPECT_EQ(config.isolation, Isolation::process);
     EXPECT_EQ(config.heartbeatInterval, std::chrono::milliseconds(500));
     EXPECT_EQ(config.deathTimeout, std::chrono::seconds(10));
     EXPECT_EQ(config.maxFrameBytes, 4096u);
@@ -99,6 +102,11 @@ TEST(WorkerConfig, ErrorsNameFileLineAndKey) {
 
     error = errorOf(kMinimal + "  executors: 0\n");
     EXPECT_NE(error.find("worker.executors"), std::string::npos) << error;
+
+    error = errorOf(kMinimal + "  isolation: container\n");
+    EXPECT_NE(error.find("w.yaml:5:"), std::string::npos) << error;
+    EXPECT_NE(error.find("worker.isolation"), std::string::npos) << error;
+    EXPECT_NE(error.find("expected thread or process"), std::string::npos) << error;
 
     error = errorOf(kMinimal + "  heartbeat_interval_seconds: -1\n");
     EXPECT_NE(error.find("worker.heartbeat_interval_seconds"), std::string::npos) << error;

@@ -14,6 +14,7 @@ class FakeOutbox final : public WorkerOutbox {
   public:
     void send(const Message& message) override { sent.push_back(cloneMessage(message)); }
     void execute(TaskJob job) override { jobs.push_back(std::move(job)); }
+    void cancelRunning(const Bytes& taskId) override { cancelledRunning.push_back(taskId); }
     void exit(int code, std::chrono::milliseconds grace) override {
         exitCode = code;
         exitGrace = grace;
@@ -38,6 +39,7 @@ class FakeOutbox final : public WorkerOutbox {
 
     std::vector<Message> sent;
     std::vector<TaskJob> jobs;
+    std::vector<Bytes> cancelledRunning;
     std::optional<int> exitCode;
     std::chrono::milliseconds exitGrace{-1};
 };
@@ -209,6 +211,7 @@ TEST_F(WorkerCoreTest, CancelDropsWaitingAndQueuedTasksButNotRunningOnes) {
     core_->onMessage(task("queued", "concat", {}), now_);
     core_->onMessage(task("waiting", "concat", {"a"}), now_);
     ASSERT_EQ(outbox_.jobs.size(), 1u);
+    EXPECT_EQ(outbox_.jobs[0].functionName, "concat");
     outbox_.sent.clear();
 
     core_->onMessage(TaskCancel{"waiting"}, now_);
@@ -222,6 +225,8 @@ TEST_F(WorkerCoreTest, CancelDropsWaitingAndQueuedTasksButNotRunningOnes) {
     EXPECT_EQ(results[1].status, TaskStatus::canceled);
     EXPECT_EQ(results[2].status, TaskStatus::notFound);
     EXPECT_EQ(results[3].status, TaskStatus::notFound);
+    // Only the running one is handed to the executor to stop (a task process is killed).
+    EXPECT_EQ(outbox_.cancelledRunning, std::vector<Bytes>{"running"});
 
     // The running task's result is dropped; the cancelled ones never run; late objects are cached.
     outbox_.sent.clear();

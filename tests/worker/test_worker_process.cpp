@@ -26,7 +26,8 @@ std::filesystem::path taskLibrary(const std::string& name) {
 class WorkerProcess {
   public:
     WorkerProcess(const FakeScheduler& scheduler, const std::string& extraConfig = "",
-                  const std::string& library = "maths") {
+                  const std::string& library = "maths",
+                  const std::vector<std::string>& extraArgs = {}) {
         config_ = dir_.write("worker.yaml",
                              "worker:\n"
                              "  scheduler:\n"
@@ -44,8 +45,9 @@ class WorkerProcess {
                                  "  heartbeat_interval_seconds: 0.1\n"
                                  "  log_level: debug\n" +
                                  extraConfig);
-        process_ = std::make_unique<ChildProcess>(
-            plexusBinary(), std::vector<std::string>{"worker", "--config", config_.string()});
+        std::vector<std::string> args{"worker", "--config", config_.string()};
+        args.insert(args.end(), extraArgs.begin(), extraArgs.end());
+        process_ = std::make_unique<ChildProcess>(plexusBinary(), args);
     }
 
     ChildProcess& process() { return *process_; }
@@ -128,6 +130,15 @@ std::optional<Outcome> nextOutcome(FakeScheduler& scheduler, const std::string& 
     return outcome;
 }
 
+// The tests that run tasks, once on executor threads and once in task processes.
+class WorkerProcessEitherIsolation : public ::testing::TestWithParam<std::string> {
+  protected:
+    static std::string isolation() { return "  isolation: " + GetParam() + "\n"; }
+};
+INSTANTIATE_TEST_SUITE_P(Isolation, WorkerProcessEitherIsolation,
+                         ::testing::Values("thread", "process"),
+                         [](const auto& info) { return info.param; });
+
 TEST(WorkerProcess, HeartbeatsArePingPong) {
     FakeScheduler scheduler;
     scheduler.setAutoEcho(false);
@@ -144,9 +155,9 @@ TEST(WorkerProcess, HeartbeatsArePingPong) {
     EXPECT_TRUE(worker.process().running());
 }
 
-TEST(WorkerProcess, RunsATaskFetchingOnlyMissingArguments) {
+TEST_P(WorkerProcessEitherIsolation, RunsATaskFetchingOnlyMissingArguments) {
     FakeScheduler scheduler;
-    WorkerProcess worker(scheduler);
+    WorkerProcess worker(scheduler, isolation());
     ASSERT_TRUE(scheduler.waitForHeartbeats(1)) << worker.process().output();
     const std::map<Bytes, std::string> objects{{"obj-a", "hello "}, {"obj-b", "big world"}};
 
@@ -185,9 +196,9 @@ TEST(WorkerProcess, RunsATaskFetchingOnlyMissingArguments) {
     EXPECT_EQ(fromBytes<double>(payloadOf(outcome->create.objectContent)), 2.25);
 }
 
-TEST(WorkerProcess, AThrowingTaskFailsWithItsErrorText) {
+TEST_P(WorkerProcessEitherIsolation, AThrowingTaskFailsWithItsErrorText) {
     FakeScheduler scheduler;
-    WorkerProcess worker(scheduler);
+    WorkerProcess worker(scheduler, isolation());
     ASSERT_TRUE(scheduler.waitForHeartbeats(1)) << worker.process().output();
     scheduler.send(nativeTask("task-1", "fail", {"why"}));
     auto request = scheduler.next();
@@ -219,9 +230,9 @@ TEST(WorkerProcess, AnUnknownFunctionOrAPythonTaskFails) {
     EXPECT_EQ(outcome->result.status, TaskStatus::failed);
 }
 
-TEST(WorkerProcess, CancelDropsTasksNotStartedAndAnswersNotFoundForRunningOnes) {
+TEST_P(WorkerProcessEitherIsolation, CancelDropsTasksNotStartedAndAnswersNotFoundForRunningOnes) {
     FakeScheduler scheduler;
-    WorkerProcess worker(scheduler, "  executors: 1\n");
+    WorkerProcess worker(scheduler, isolation() + "  executors: 1\n");
     ASSERT_TRUE(scheduler.waitForHeartbeats(1)) << worker.process().output();
     const std::string gate = (worker.dir().path() / "gate").string();
 
@@ -247,8 +258,9 @@ TEST(WorkerProcess, CancelDropsTasksNotStartedAndAnswersNotFoundForRunningOnes) 
         EXPECT_TRUE(std::get<TaskResult>(*result).results.empty());
     }
 
-    // Open the gate: the blocker's result is dropped, so the next thing to arrive is the result
-    // of a task sent afterwards (one executor: it can only run after the blocker finished).
+    // Open the gate: the blocker's result is dropped (or, in a task process, the blocker was
+    // killed), so the next thing to arrive is the result of a task sent afterwards (one
+    // executor: it can only run after the blocker finished).
     { std::ofstream(gate) << "open"; }
     scheduler.send(nativeTask("after", "concat", {"gate-path"}));
     auto outcome = nextOutcome(scheduler);
@@ -277,9 +289,9 @@ TEST(WorkerProcess, SigtermSendsDisconnectRequestAndExitsZero) {
     EXPECT_EQ(worker.exitCode(), 0) << worker.process().output();
 }
 
-TEST(WorkerProcess, SigtermWhileATaskRunsStillExitsPromptly) {
+TEST_P(WorkerProcessEitherIsolation, SigtermWhileATaskRunsStillExitsPromptly) {
     FakeScheduler scheduler;
-    WorkerProcess worker(scheduler, "  executors: 1\n");
+    WorkerProcess worker(scheduler, isolation() + "  executors: 1\n");
     ASSERT_TRUE(scheduler.waitForHeartbeats(1)) << worker.process().output();
     scheduler.send(nativeTask("blocker", "wait_for_file", {"gate-path"}));
     auto request = scheduler.next();
@@ -331,6 +343,170 @@ TEST(WorkerProcess, ABadTaskLibraryStopsTheWorkerAtStartup) {
     EXPECT_EQ(worker.exitCode(), 1);
     const std::string output = worker.process().output();
     EXPECT_NE(output.find("libtasks_badabi.so"), std::string::npos) << output;
+}
+
+TEST(WorkerProcess, NameFromTheCommandLineReplacesTheConfiguredOne) {
+    FakeScheduler scheduler;
+    WorkerProcess worker(scheduler, "  name: from-file\n", "maths", {"--name", "from-cli"});
+    ASSERT_TRUE(scheduler.waitForHeartbeats(1)) << worker.process().output();
+    worker.process().signal(SIGTERM);
+    auto request = scheduler.waitFor(MessageKind::disconnectRequest);
+    ASSERT_TRUE(request.has_value()) << worker.process().output();
+    const Bytes identity = std::get<DisconnectRequest>(*request).worker;
+    EXPECT_EQ(identity.rfind("from-cli|", 0), 0u) << printable(identity);
+    EXPECT_EQ(worker.exitCode(), 0) << worker.process().output();
+
+    // A name the identity cannot carry stops the worker before it connects.
+    WorkerProcess badName(scheduler, "", "maths", {"--name", "a|b"});
+    EXPECT_EQ(badName.exitCode(), 1) << badName.process().output();
+}
+
+// ---- isolation: process ---------------------------------------------------------------------
+
+// The children of `pid` that are not zombies.
+std::vector<pid_t> liveChildren(pid_t pid) {
+    std::vector<pid_t> out;
+    for (const auto& child : childrenOf(pid)) {
+        if (child.state != 'Z') out.push_back(child.pid);
+    }
+    return out;
+}
+
+// Sends `args` as the objects of a task and returns its outcome (one ObjectRequest first).
+std::optional<Outcome> runWithObjects(FakeScheduler& scheduler, const std::string& id,
+                                      const std::string& function,
+                                      const std::map<Bytes, std::string>& objects) {
+    std::vector<std::string> ids;
+    for (const auto& [objectId, bytes] : objects) ids.push_back(objectId);
+    scheduler.send(nativeTask(id, function, ids));
+    auto request = scheduler.next();
+    if (!request || kindOf(*request) != MessageKind::objectRequest) {
+        ADD_FAILURE() << "expected an ObjectRequest";
+        return std::nullopt;
+    }
+    scheduler.send(contentFor(std::get<ObjectRequest>(*request).objectIds, objects));
+    return nextOutcome(scheduler);
+}
+
+TEST(WorkerProcessIsolation, ACrashingTaskFailsAloneAndTheWorkerKeepsServing) {
+    FakeScheduler scheduler;
+    WorkerProcess worker(scheduler, "  isolation: process\n  executors: 2\n", "crashing");
+    ASSERT_TRUE(scheduler.waitForHeartbeats(1)) << worker.process().output();
+    const pid_t workerPid = worker.process().pid();
+    ASSERT_TRUE(waitUntil([&] { return liveChildren(workerPid).size() == 2; }))
+        << worker.process().output();
+
+    // Runs in a task process: a child of the worker.
+    auto ranIn = [&](const std::string& id) -> pid_t {
+        scheduler.send(nativeTask(id, "pid", {}));
+        auto outcome = nextOutcome(scheduler);
+        if (!outcome || outcome->result.status != TaskStatus::success) return -1;
+        return static_cast<pid_t>(std::stol(payloadOf(outcome->create.objectContent)));
+    };
+    const pid_t before = ranIn("before");
+    ASSERT_GT(before, 0) << worker.process().output();
+    EXPECT_NE(before, workerPid);
+    EXPECT_EQ(processStatus(before)->parent, workerPid);
+
+    const std::vector<std::pair<std::string, std::string>> crashes{
+        {"segfault", "task 'segfault' killed by signal 11 (SIGSEGV) in its task process"},
+        {"abort", "task 'abort' killed by signal 6 (SIGABRT) in its task process"},
+        {"exit3", "task 'exit3' exited with code 3 in its task process"},
+    };
+    for (const auto& [function, message] : crashes) {
+        scheduler.send(nativeTask("crash-" + function, function, {}));
+        auto outcome = nextOutcome(scheduler);
+        ASSERT_TRUE(outcome.has_value()) << worker.process().output();
+        EXPECT_EQ(outcome->result.taskId, "crash-" + function);
+        EXPECT_EQ(outcome->result.status, TaskStatus::failed);
+        EXPECT_EQ(payloadOf(outcome->create.objectContent), message);
+    }
+    // A throwing task still fails with its own text, and arguments still arrive.
+    auto thrown = runWithObjects(scheduler, "throws", "fail", {{"why", "no reason"}});
+    ASSERT_TRUE(thrown.has_value());
+    EXPECT_EQ(thrown->result.status, TaskStatus::failed);
+    EXPECT_EQ(payloadOf(thrown->create.objectContent), "failed on purpose: no reason");
+
+    // The same worker process (and so the same identity and link) keeps serving.
+    const pid_t after = ranIn("after");
+    ASSERT_GT(after, 0) << worker.process().output();
+    EXPECT_EQ(processStatus(after)->parent, workerPid);
+    EXPECT_TRUE(worker.process().running());
+    const auto heartbeats = scheduler.heartbeats();
+    EXPECT_TRUE(scheduler.waitForHeartbeats(heartbeats + 2)) << worker.process().output();
+    EXPECT_FALSE(scheduler.next(0ms).has_value());  // no stray message (e.g. a second result)
+
+    // Every crashed process was reaped and replaced: two task processes, no zombie.
+    EXPECT_TRUE(waitUntil([&] { return liveChildren(workerPid).size() == 2; }));
+    for (const auto& child : childrenOf(workerPid)) {
+        EXPECT_NE(child.state, 'Z') << "zombie task process " << child.pid;
+    }
+}
+
+TEST(WorkerProcessIsolation, AnIdleTaskProcessThatDiesIsReplaced) {
+    FakeScheduler scheduler;
+    WorkerProcess worker(scheduler, "  isolation: process\n  executors: 1\n", "crashing");
+    ASSERT_TRUE(scheduler.waitForHeartbeats(1)) << worker.process().output();
+    const pid_t workerPid = worker.process().pid();
+    ASSERT_TRUE(waitUntil([&] { return liveChildren(workerPid).size() == 1; }));
+    const pid_t first = liveChildren(workerPid).front();
+    ASSERT_EQ(::kill(first, SIGKILL), 0);
+    // Replaced at the next heartbeat tick (0.1 s here), without any task asking for it.
+    EXPECT_TRUE(waitUntil(
+        [&] {
+            const auto children = childrenOf(workerPid);
+            return children.size() == 1 && children.front().pid != first &&
+                   children.front().state != 'Z';
+        },
+        30s))
+        << worker.process().output();
+    auto outcome = runWithObjects(scheduler, "echo", "echo", {{"text", "still serving"}});
+    ASSERT_TRUE(outcome.has_value()) << worker.process().output();
+    EXPECT_EQ(payloadOf(outcome->create.objectContent), "still serving");
+}
+
+TEST(WorkerProcessIsolation, StoppingTheWorkerEndsItsTaskProcesses) {
+    FakeScheduler scheduler;
+    WorkerProcess worker(scheduler, "  isolation: process\n  executors: 2\n", "crashing");
+    ASSERT_TRUE(scheduler.waitForHeartbeats(1)) << worker.process().output();
+    const pid_t workerPid = worker.process().pid();
+    ASSERT_TRUE(waitUntil([&] { return liveChildren(workerPid).size() == 2; }));
+    const auto children = liveChildren(workerPid);
+    // One of them is busy with a task that would run for a minute.
+    const auto started = worker.dir().path() / "started";
+    scheduler.send(nativeTask("long", "start_and_wait", {"started", "never"}));
+    auto request = scheduler.next();
+    ASSERT_TRUE(request.has_value());
+    scheduler.send(contentFor(
+        std::get<ObjectRequest>(*request).objectIds,
+        {{"started", started.string()}, {"never", (worker.dir().path() / "never").string()}}));
+    ASSERT_TRUE(waitUntil([&] { return std::filesystem::exists(started); }, 30s))
+        << worker.process().output();
+
+    worker.process().signal(SIGTERM);
+    EXPECT_EQ(worker.exitCode(), 0) << worker.process().output();
+    // The worker reaped them before it exited: they are gone, not orphans.
+    for (const pid_t child : children) EXPECT_FALSE(processStatus(child).has_value()) << child;
+}
+
+TEST(WorkerProcessIsolation, AWorkerKilledOutrightTakesItsTaskProcessesAlong) {
+    FakeScheduler scheduler;
+    WorkerProcess worker(scheduler, "  isolation: process\n  executors: 2\n", "crashing");
+    ASSERT_TRUE(scheduler.waitForHeartbeats(1)) << worker.process().output();
+    const pid_t workerPid = worker.process().pid();
+    ASSERT_TRUE(waitUntil([&] { return liveChildren(workerPid).size() == 2; }));
+    const auto children = liveChildren(workerPid);
+    worker.process().signal(SIGKILL);
+    // PR_SET_PDEATHSIG: each is killed with it (then reaped by whoever inherits it).
+    for (const pid_t child : children) {
+        EXPECT_TRUE(waitUntil(
+            [&] {
+                auto status = processStatus(child);
+                return !status || status->state == 'Z';
+            },
+            30s))
+            << "task process " << child << " outlived its worker";
+    }
 }
 
 }  // namespace
