@@ -27,7 +27,8 @@ InProcessScheduler::~InProcessScheduler() {
 }
 
 WorkerProcesses::WorkerProcesses(const std::string& address, int count, int executors,
-                                 const std::string& transport, const std::string& codec) {
+                                 const std::string& transport, const std::string& codec,
+                                 const std::string& extraConfig) {
     config_ = dir_.write("worker.yaml",
                          "worker:\n"
                          "  scheduler: {address: '" +
@@ -40,7 +41,8 @@ WorkerProcesses::WorkerProcesses(const std::string& address, int count, int exec
                              std::to_string(executors) +
                              "\n"
                              "  heartbeat_interval_seconds: 0.5\n"
-                             "  log_level: warn\n");
+                             "  log_level: warn\n" +
+                             extraConfig);
     for (int i = 0; i < count; ++i) add();
 }
 
@@ -48,6 +50,18 @@ ChildProcess& WorkerProcesses::add() {
     workers_.push_back(std::make_unique<ChildProcess>(
         plexusBinary(), std::vector<std::string>{"worker", "--config", config_.string()}));
     return *workers_.back();
+}
+
+void runSquares(Client& client, std::int64_t n) {
+    std::vector<std::int64_t> inputs(n);
+    for (std::int64_t i = 0; i < n; ++i) inputs[i] = i;
+    auto futures = client.map("e2e.square", inputs);
+    ASSERT_EQ(futures.size(), static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i) {
+        ASSERT_TRUE(futures[i].waitFor(std::chrono::seconds(120)))
+            << "task " << i << " did not finish";
+        ASSERT_EQ(futures[i].get<std::int64_t>(), i * i) << "task " << i;
+    }
 }
 
 std::unique_ptr<Client> connectClient(const std::string& address, const std::string& transport,

@@ -32,11 +32,13 @@ class InProcessScheduler {
 };
 
 /// N `plexus worker` processes pointed at `address` over `transport` and `codec`, each with
-/// `executors` threads, heartbeating every 0.5 s.
+/// `executors` threads, heartbeating every 0.5 s. `extraConfig` is appended to the `worker:`
+/// section (indent it by two spaces).
 class WorkerProcesses {
   public:
     WorkerProcesses(const std::string& address, int count, int executors = 2,
-                    const std::string& transport = "tcp", const std::string& codec = "capnp");
+                    const std::string& transport = "tcp", const std::string& codec = "capnp",
+                    const std::string& extraConfig = "");
     std::size_t size() const { return workers_.size(); }
     ChildProcess& at(std::size_t i) { return *workers_.at(i); }
     /// Starts one more worker like the others; returns it.
@@ -48,6 +50,9 @@ class WorkerProcesses {
     std::filesystem::path config_;
     std::vector<std::unique_ptr<ChildProcess>> workers_;
 };
+
+/// Submits 0..n-1 to e2e.square through map() and checks every result.
+void runSquares(Client& client, std::int64_t n);
 
 /// A connected client, or a test failure explaining why not.
 std::unique_ptr<Client> connectClient(const std::string& address,

@@ -18,18 +18,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Submits 0..n-1 to e2e.square through map() and checks every result.
-void runSquares(Client& client, std::int64_t n) {
-    std::vector<std::int64_t> inputs(n);
-    for (std::int64_t i = 0; i < n; ++i) inputs[i] = i;
-    auto futures = client.map("e2e.square", inputs);
-    ASSERT_EQ(futures.size(), static_cast<std::size_t>(n));
-    for (std::int64_t i = 0; i < n; ++i) {
-        ASSERT_TRUE(futures[i].waitFor(120s)) << "task " << i << " did not finish";
-        ASSERT_EQ(futures[i].get<std::int64_t>(), i * i) << "task " << i;
-    }
-}
-
 TEST(Cluster, TenThousandTasksWithOneWorker) {
     SchedulerProcess scheduler;
     WorkerProcesses workers(scheduler.address(), 1);
