@@ -5,7 +5,9 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <memory>
 #include <string>
 
 #include <fmt/format.h>
@@ -41,9 +43,36 @@ Result<void> sendText(HostChannel& channel, HostFrame type, std::string_view tex
     return channel.send(type, parts);
 }
 
+// Job bodies above this size get memory of their own, returned after the job; smaller ones
+// share one buffer kept from job to job. Fresh memory for every job costs page faults (glibc
+// gives large blocks back to the system at free), several times the copy itself.
+constexpr std::size_t kKeptBodyBytes = std::size_t{64} << 20;
+
+// The memory job bodies are received into, reused while no argument of a job still uses it.
+class BodyMemory {
+  public:
+    Buffer take(std::size_t size) {
+        if (!memory_ || memory_.use_count() > 1 || capacity_ < size) {
+            capacity_ = size;
+            memory_ = std::shared_ptr<std::byte[]>(new std::byte[std::max<std::size_t>(size, 1)]);
+        }
+        Buffer out = Buffer::wrap(memory_, memory_.get(), size);
+        if (size > kKeptBodyBytes) release();
+        return out;
+    }
+
+  private:
+    void release() {
+        memory_.reset();
+        capacity_ = 0;
+    }
+    std::shared_ptr<std::byte[]> memory_;
+    std::size_t capacity_ = 0;
+};
+
 // Runs one job: arguments are slices of the received body (no copy), the outcome goes back as
 // one frame. Errors: the channel's (the worker is gone or broke the protocol).
-Result<void> serveJob(HostChannel& channel, const TaskLibraries& libraries,
+Result<void> serveJob(HostChannel& channel, const TaskLibraries& libraries, BodyMemory& memory,
                       const HostFrameHeader& header) {
     if (header.type != HostFrame::job) {
         return fail(ErrorKind::Protocol, fmt::format("expected a job, got frame type {}",
@@ -51,7 +80,7 @@ Result<void> serveJob(HostChannel& channel, const TaskLibraries& libraries,
     }
     TaskOutcome outcome;
     {
-        Buffer body = Buffer::allocate(header.bodyBytes);
+        Buffer body = memory.take(header.bodyBytes);
         auto read = channel.receiveBody(reinterpret_cast<char*>(body.mutableData()), body.size());
         if (!read) return read;
         auto job = decodeJob(body.view());
@@ -120,10 +149,11 @@ int runTaskHost() {
     }
     if (auto ready = channel.send(HostFrame::ready, {}); !ready) return EXIT_FAILURE;
 
+    BodyMemory memory;
     while (true) {
         auto header = channel.receiveHeader();
         if (!header && header.error().kind == ErrorKind::Disconnected) return EXIT_SUCCESS;
-        auto served = header ? serveJob(channel, libraries, *header)
+        auto served = header ? serveJob(channel, libraries, memory, *header)
                              : Result<void>(tl::unexpected(header.error()));
         if (!served) {
             if (served.error().kind == ErrorKind::Disconnected) return EXIT_SUCCESS;
