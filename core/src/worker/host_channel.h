@@ -5,7 +5,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-
 #include <vector>
 
 #include "plexus/buffer.h"
@@ -42,8 +41,9 @@ struct HostFrameHeader {
 /// machine's: both ends are the same binary on the same machine.
 ///
 /// Bodies are written straight from the caller's memory (gathered, no copy) and read straight
-/// into the caller's, so a large argument or result crosses once. A received header naming an
-/// unknown type or a body over `maxBodyBytes` is refused before anything is allocated.
+/// into the caller's: a large argument or result is copied by the socket and nothing else. A
+/// received header naming an unknown type or a body over `maxBodyBytes` is refused before anything
+/// is allocated.
 ///
 /// Waits block the calling thread. With a `peerPidfd` (a pidfd of the process at the other
 /// end), a wait also ends when that process exits, even if the socket stays open because

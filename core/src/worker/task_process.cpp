@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <new>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -158,7 +159,16 @@ TaskProcess::JobEnd TaskProcess::run(const TaskJob& job) {
         end.broken = header.error();
         return end;
     }
-    std::string bytes(header->bodyBytes, '\0');
+    std::string bytes;
+    try {
+        bytes.resize(header->bodyBytes);
+    } catch (const std::bad_alloc&) {
+        end.broken =
+            Error{ErrorKind::TooLarge,
+                  fmt::format("answered with {} bytes, more than the worker could allocate",
+                              header->bodyBytes)};
+        return end;
+    }
     if (auto read = channel_.receiveBody(bytes.data(), bytes.size()); !read) {
         end.broken = read.error();
         return end;

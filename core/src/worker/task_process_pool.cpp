@@ -96,20 +96,31 @@ bool TaskProcessPool::cancelled(const Slot& slot) const {
 TaskOutcome TaskProcessPool::run(const TaskJob& job) {
     const auto index = acquire(job.taskId);
     if (!index) return TaskOutcome{false, "the worker is stopping"};
-    TaskOutcome outcome = runIn(slots_[*index], job);
+    Slot& slot = slots_[*index];
+    TaskOutcome outcome;
+    try {
+        outcome = runIn(slot, job);
+    } catch (const std::exception& e) {  // bad_alloc: the channel may be mid-frame; start afresh
+        if (slot.process) slot.process->kill();
+        outcome = TaskOutcome{false, fmt::format("task '{}' could not run in its task process: {}",
+                                                 job.functionName, e.what())};
+    }
     release(*index);
     return outcome;
 }
 
+void TaskProcessPool::renew(Slot& slot) {
+    if (slot.process && !slot.process->exited()) return;
+    if (slot.process) {
+        logger().warn("task process {} {} while idle; starting another", slot.process->pid(),
+                      describeProcessEnd(slot.process->end(0ms)));
+    }
+    restart(slot);
+}
+
 TaskOutcome TaskProcessPool::runIn(Slot& slot, const TaskJob& job) {
     for (int attempt = 0;; ++attempt) {
-        if (slot.process && slot.process->exited()) {
-            logger().warn("task process {} {} while idle; starting another", slot.process->pid(),
-                          describeProcessEnd(slot.process->end(0ms)));
-            restart(slot);
-        } else if (!slot.process) {
-            restart(slot);  // the last start failed (logged); try again
-        }
+        renew(slot);  // dead since its last task, or its last start failed (logged)
         if (!slot.process) {
             return TaskOutcome{false, fmt::format("task '{}' could not run: no task process "
                                                   "(the worker is stopping, or its log says why)",
@@ -136,8 +147,9 @@ TaskOutcome TaskProcessPool::runIn(Slot& slot, const TaskJob& job) {
         } else if (died) {
             message = fmt::format("task '{}' {} in its task process", job.functionName, how);
         } else {
-            message = fmt::format("task '{}': its task process {}; it was killed", job.functionName,
-                                  problem.message);
+            message =
+                fmt::format("task '{}': its task process broke the protocol ({}) and was killed",
+                            job.functionName, problem.message);
         }
         logger().warn("task process {}: {}; starting another", pid, message);
         restart(slot);
@@ -194,14 +206,7 @@ void TaskProcessPool::replaceExited() {
         });
     }
     if (dead.empty()) return;
-    for (const std::size_t index : dead) {
-        Slot& slot = slots_[index];
-        if (slot.process) {
-            logger().warn("task process {} {} while idle; starting another", slot.process->pid(),
-                          describeProcessEnd(slot.process->end(0ms)));
-        }
-        restart(slot);
-    }
+    for (const std::size_t index : dead) renew(slots_[index]);
     {
         std::lock_guard lock(mutex_);
         idle_.insert(idle_.end(), dead.begin(), dead.end());

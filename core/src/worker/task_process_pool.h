@@ -68,6 +68,8 @@ class TaskProcessPool {
     /// Puts a new process in `slot`, unless the pool is closed; the old one is reaped. The
     /// caller has acquired the slot (or taken it out of idle_).
     void restart(Slot& slot);
+    /// restart()s the slot if its process has exited (reaping and logging it) or is missing.
+    void renew(Slot& slot);
     /// TaskProcess::start() on starter_.
     Result<std::unique_ptr<TaskProcess>> startProcess();
     bool cancelled(const Slot& slot) const;
