@@ -122,6 +122,25 @@ TEST_F(TaskProcesses, ACrashFailsItsTaskNamingTheSignalAndTheProcessIsReplaced) 
     }
 }
 
+TEST_F(TaskProcesses, AProcessThatBreaksTheProtocolIsKilledAndReplaced) {
+    const auto before = pool_->pids();
+    // The task writes a frame of an unknown type to the channel, then would sleep for a minute.
+    TaskOutcome outcome = run("scribble");
+    EXPECT_FALSE(outcome.success);
+    EXPECT_EQ(outcome.bytes,
+              "task 'scribble': its task process broke the protocol (unknown frame type 12345) "
+              "and was killed");
+    const auto after = pool_->pids();
+    ASSERT_EQ(after.size(), 2u);
+    EXPECT_NE(after, before);
+    for (const pid_t pid : before) {
+        if (std::find(after.begin(), after.end(), pid) == after.end()) {
+            EXPECT_TRUE(gone(pid)) << pid;
+        }
+    }
+    EXPECT_EQ(run("echo", {"fine"}).bytes, "fine");
+}
+
 TEST_F(TaskProcesses, LargeArgumentsAndResultsCrossWhole) {
     // Three arguments, 40 MiB in all, checked by size and byte sum in the task process.
     std::vector<std::string> args{std::string(24 << 20, 'x'), std::string(16 << 20, 'y'), "z"};

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -42,6 +43,15 @@ std::string exit3(const plexus::TaskArguments&) {
 std::string killSelf(const plexus::TaskArguments&) {
     ::kill(::getpid(), SIGKILL);
     std::this_thread::sleep_for(std::chrono::seconds(60));  // SIGKILL arrives first
+    return "unreachable";
+}
+
+// Writes a frame header of an unknown type on the task process's channel to the worker (fd 3),
+// as stray task code might, then sleeps: the worker must refuse it and kill the process.
+std::string scribble(const plexus::TaskArguments&) {
+    const std::uint32_t header[4] = {12345, 0, 0, 0};
+    if (::write(3, header, sizeof(header)) != sizeof(header)) return "could not write";
+    std::this_thread::sleep_for(std::chrono::seconds(60));
     return "unreachable";
 }
 
@@ -99,6 +109,7 @@ PLEXUS_TASK_LIBRARY("crashing") {
     registry.addRaw("abort", &abortTask);
     registry.addRaw("exit3", &exit3);
     registry.addRaw("kill_self", &killSelf);
+    registry.addRaw("scribble", &scribble);
     registry.addRaw("pid", &pid);
     registry.addRaw("echo", &echo);
     registry.addRaw("fail", &fail);
