@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -122,6 +124,11 @@ int runTaskHost() {
             kHostChannelFd);
         return EXIT_FAILURE;
     }
+    // Nothing of the worker's but the channel (posix_spawn closed the rest already where the C
+    // library can): a socket held here would stay open after the worker closed it.
+#ifdef SYS_close_range
+    ::syscall(SYS_close_range, kHostChannelFd + 1, ~0u, 0);
+#endif
     // Programs that task code starts must not inherit the channel: the worker would not see
     // this process's end while they hold it.
     ::fcntl(kHostChannelFd, F_SETFD, FD_CLOEXEC);

@@ -18,6 +18,15 @@
 
 extern char** environ;
 
+// Linux 5.1+ gave new system calls the same number on every architecture; older C library
+// headers may not name them yet.
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
 namespace plexus::detail {
 
 namespace {
@@ -34,7 +43,9 @@ Result<pid_t> spawn(const TaskProcessSettings& settings, int childEnd) {
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, childEnd, kHostChannelFd);
+#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 34)
     posix_spawn_file_actions_addclosefrom_np(&actions, kHostChannelFd + 1);
+#endif  // and the task process closes them itself first thing, whatever the C library
 
     posix_spawnattr_t attributes;
     posix_spawnattr_init(&attributes);
@@ -215,8 +226,14 @@ int TaskProcess::end(std::chrono::milliseconds grace) {
 std::string describeProcessEnd(int waitStatus) {
     if (WIFSIGNALED(waitStatus)) {
         const int signal = WTERMSIG(waitStatus);
-        const char* name = sigabbrev_np(signal);
-        return fmt::format("killed by signal {} (SIG{}){}", signal, name != nullptr ? name : "?",
+#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 32)
+        const char* abbreviation = sigabbrev_np(signal);
+        const std::string name = abbreviation != nullptr ? fmt::format("SIG{}", abbreviation)
+                                                         : std::string(strsignal(signal));
+#else
+        const std::string name = strsignal(signal);
+#endif
+        return fmt::format("killed by signal {} ({}){}", signal, name,
                            WCOREDUMP(waitStatus) ? ", core dumped" : "");
     }
     if (WIFEXITED(waitStatus)) return fmt::format("exited with code {}", WEXITSTATUS(waitStatus));
