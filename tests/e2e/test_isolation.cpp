@@ -20,15 +20,6 @@ using namespace std::chrono_literals;
 
 const std::string kProcessIsolation = "  isolation: process\n";
 
-// The children of `pid` that are not zombies.
-std::vector<pid_t> liveChildren(pid_t pid) {
-    std::vector<pid_t> out;
-    for (const auto& child : childrenOf(pid)) {
-        if (child.state != 'Z') out.push_back(child.pid);
-    }
-    return out;
-}
-
 // The text a failed task raises in the client.
 std::string failureOf(Future& future) {
     if (!future.waitFor(60s)) return "<did not finish>";
@@ -82,7 +73,7 @@ TEST(Isolation, ACrashingTaskFailsItsFutureAndTheWorkerKeepsServing) {
     EXPECT_EQ(scheduler.snapshot().workers, 1u);
 
     // Two task processes again, and no zombie: every crashed one was reaped.
-    EXPECT_TRUE(waitUntil([&] { return liveChildren(workerPid).size() == 2; }));
+    EXPECT_TRUE(waitUntil([&] { return liveChildrenOf(workerPid).size() == 2; }));
     for (const auto& child : childrenOf(workerPid)) {
         EXPECT_NE(child.state, 'Z') << "zombie task process " << child.pid;
     }
@@ -102,7 +93,7 @@ TEST(Isolation, CancellingARunningTaskKillsItsProcessAndFreesTheExecutor) {
     Future busy = client->submit("e2e.touch_and_sleep", started.string(), std::int64_t{600'000});
     ASSERT_TRUE(waitUntil([&] { return std::filesystem::exists(started); }, 60s))
         << workers.output(0);
-    const auto before = liveChildren(workerPid);
+    const auto before = liveChildrenOf(workerPid);
     ASSERT_EQ(before.size(), 1u);
     busy.cancel();
     EXPECT_ANY_THROW(busy.get());
@@ -159,7 +150,7 @@ TEST(Isolation, AStoppedWorkerLeavesNoTaskProcessBehind) {
     Future busy = client->submit("e2e.touch_and_sleep", started.string(), std::int64_t{600'000});
     ASSERT_TRUE(waitUntil([&] { return std::filesystem::exists(started); }, 60s))
         << workers.output(0);
-    const auto children = liveChildren(workerPid);
+    const auto children = liveChildrenOf(workerPid);
     ASSERT_EQ(children.size(), 2u);
     workers.at(0).signal(SIGTERM);
     const int status = workers.at(0).waitExit(30s);

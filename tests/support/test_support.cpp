@@ -139,6 +139,14 @@ std::vector<ProcessStatus> childrenOf(pid_t parent) {
     return out;
 }
 
+std::vector<pid_t> liveChildrenOf(pid_t parent) {
+    std::vector<pid_t> out;
+    for (const auto& child : childrenOf(parent)) {
+        if (child.state != 'Z') out.push_back(child.pid);
+    }
+    return out;
+}
+
 TempDir::TempDir() {
     char pattern[] = "/tmp/plexus-test-XXXXXX";
     if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");

@@ -68,6 +68,8 @@ struct ProcessStatus {
 std::optional<ProcessStatus> processStatus(pid_t pid);
 /// Every process whose parent is `parent` (zombies included), from /proc.
 std::vector<ProcessStatus> childrenOf(pid_t parent);
+/// The pids of those that are not zombies.
+std::vector<pid_t> liveChildrenOf(pid_t parent);
 
 /// A file in a fresh temporary folder, removed with the folder at destruction.
 class TempDir {

@@ -363,15 +363,6 @@ TEST(WorkerProcess, NameFromTheCommandLineReplacesTheConfiguredOne) {
 
 // ---- isolation: process ---------------------------------------------------------------------
 
-// The children of `pid` that are not zombies.
-std::vector<pid_t> liveChildren(pid_t pid) {
-    std::vector<pid_t> out;
-    for (const auto& child : childrenOf(pid)) {
-        if (child.state != 'Z') out.push_back(child.pid);
-    }
-    return out;
-}
-
 // Sends `args` as the objects of a task and returns its outcome (one ObjectRequest first).
 std::optional<Outcome> runWithObjects(FakeScheduler& scheduler, const std::string& id,
                                       const std::string& function,
@@ -393,7 +384,7 @@ TEST(WorkerProcessIsolation, ACrashingTaskFailsAloneAndTheWorkerKeepsServing) {
     WorkerProcess worker(scheduler, "  isolation: process\n  executors: 2\n", "crashing");
     ASSERT_TRUE(scheduler.waitForHeartbeats(1)) << worker.process().output();
     const pid_t workerPid = worker.process().pid();
-    ASSERT_TRUE(waitUntil([&] { return liveChildren(workerPid).size() == 2; }))
+    ASSERT_TRUE(waitUntil([&] { return liveChildrenOf(workerPid).size() == 2; }))
         << worker.process().output();
 
     // Runs in a task process: a child of the worker.
@@ -437,7 +428,7 @@ TEST(WorkerProcessIsolation, ACrashingTaskFailsAloneAndTheWorkerKeepsServing) {
     EXPECT_FALSE(scheduler.next(0ms).has_value());  // no stray message (e.g. a second result)
 
     // Every crashed process was reaped and replaced: two task processes, no zombie.
-    EXPECT_TRUE(waitUntil([&] { return liveChildren(workerPid).size() == 2; }));
+    EXPECT_TRUE(waitUntil([&] { return liveChildrenOf(workerPid).size() == 2; }));
     for (const auto& child : childrenOf(workerPid)) {
         EXPECT_NE(child.state, 'Z') << "zombie task process " << child.pid;
     }
@@ -448,8 +439,8 @@ TEST(WorkerProcessIsolation, AnIdleTaskProcessThatDiesIsReplaced) {
     WorkerProcess worker(scheduler, "  isolation: process\n  executors: 1\n", "crashing");
     ASSERT_TRUE(scheduler.waitForHeartbeats(1)) << worker.process().output();
     const pid_t workerPid = worker.process().pid();
-    ASSERT_TRUE(waitUntil([&] { return liveChildren(workerPid).size() == 1; }));
-    const pid_t first = liveChildren(workerPid).front();
+    ASSERT_TRUE(waitUntil([&] { return liveChildrenOf(workerPid).size() == 1; }));
+    const pid_t first = liveChildrenOf(workerPid).front();
     ASSERT_EQ(::kill(first, SIGKILL), 0);
     // Replaced at the next heartbeat tick (0.1 s here), without any task asking for it.
     EXPECT_TRUE(waitUntil(
@@ -470,8 +461,8 @@ TEST(WorkerProcessIsolation, StoppingTheWorkerEndsItsTaskProcesses) {
     WorkerProcess worker(scheduler, "  isolation: process\n  executors: 2\n", "crashing");
     ASSERT_TRUE(scheduler.waitForHeartbeats(1)) << worker.process().output();
     const pid_t workerPid = worker.process().pid();
-    ASSERT_TRUE(waitUntil([&] { return liveChildren(workerPid).size() == 2; }));
-    const auto children = liveChildren(workerPid);
+    ASSERT_TRUE(waitUntil([&] { return liveChildrenOf(workerPid).size() == 2; }));
+    const auto children = liveChildrenOf(workerPid);
     // One of them is busy with a task that would run for a minute.
     const auto started = worker.dir().path() / "started";
     scheduler.send(nativeTask("long", "start_and_wait", {"started", "never"}));
@@ -494,8 +485,8 @@ TEST(WorkerProcessIsolation, AWorkerKilledOutrightTakesItsTaskProcessesAlong) {
     WorkerProcess worker(scheduler, "  isolation: process\n  executors: 2\n", "crashing");
     ASSERT_TRUE(scheduler.waitForHeartbeats(1)) << worker.process().output();
     const pid_t workerPid = worker.process().pid();
-    ASSERT_TRUE(waitUntil([&] { return liveChildren(workerPid).size() == 2; }));
-    const auto children = liveChildren(workerPid);
+    ASSERT_TRUE(waitUntil([&] { return liveChildrenOf(workerPid).size() == 2; }));
+    const auto children = liveChildrenOf(workerPid);
     worker.process().signal(SIGKILL);
     // PR_SET_PDEATHSIG: each is killed with it (then reaped by whoever inherits it).
     for (const pid_t child : children) {
