@@ -3,7 +3,16 @@
 #include <cstring>
 #include <new>
 
+#include "large_block_pool.h"
+
 namespace plexus {
+namespace {
+
+/// Buffers from this size up take their memory from the LargeBlockPool (huge pages, reused
+/// blocks); below it the rounding to 2 MiB would waste too much, and malloc serves them well.
+constexpr std::size_t kLargeBufferBytes = std::size_t{8} << 20;
+
+}  // namespace
 
 Buffer::Buffer(Buffer&& other) noexcept
     : owner_(std::move(other.owner_)), data_(other.data_), size_(other.size_) {
@@ -24,6 +33,13 @@ Buffer& Buffer::operator=(Buffer&& other) noexcept {
 
 Buffer Buffer::allocate(std::size_t size) {
     if (size == 0) return {};
+    if (size >= kLargeBufferBytes) {
+        auto& pool = detail::LargeBlockPool::process();
+        std::shared_ptr<std::byte> storage(pool.acquire(size),
+                                           [&pool, size](std::byte* p) { pool.release(p, size); });
+        const std::byte* data = storage.get();
+        return Buffer(std::shared_ptr<const void>(storage, data), data, size);
+    }
     // operator new returns memory aligned for std::max_align_t (16 bytes on x86-64), which
     // satisfies Cap'n Proto's 8-byte word alignment.
     std::shared_ptr<std::byte[]> storage(static_cast<std::byte*>(::operator new[](size)),
