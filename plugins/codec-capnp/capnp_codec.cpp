@@ -90,6 +90,12 @@ Result<void> checkSegmentTable(const Buffer& frame) {
     return {};
 }
 
+/// Whether `segment` is the one Cap'n Proto made for the externally referenced `piece`.
+bool isSegmentOf(kj::ArrayPtr<const capnp::word> segment, std::span<const std::byte> piece) {
+    return static_cast<const void*>(segment.begin()) == piece.data() &&
+           segment.size() == (piece.size() + kWordBytes - 1) / kWordBytes;
+}
+
 }  // namespace
 
 CapnpCodec::CapnpCodec(std::size_t maxChunkBytes) noexcept
@@ -97,9 +103,10 @@ CapnpCodec::CapnpCodec(std::size_t maxChunkBytes) noexcept
 
 Result<Buffer> CapnpCodec::encode(const Message& message) const noexcept {
     try {
+        ExternalPieces external;  // before the builder: its segments point into these pieces
         capnp::MallocMessageBuilder builder(
             static_cast<unsigned>(estimateWireWords(message, maxChunkBytes_)));
-        toWire(message, builder.initRoot<wire::Message>(), maxChunkBytes_);
+        toWire(message, builder.initRoot<wire::Message>(), maxChunkBytes_, external);
 
         // The flat-array layout, written straight into the one Buffer that becomes the frame.
         const auto segments = builder.getSegmentsForOutput();
@@ -123,10 +130,28 @@ Result<Buffer> CapnpCodec::encode(const Message& message) const noexcept {
         putU32(0, segments.size() - 1);
         for (std::size_t i = 0; i < segments.size(); ++i) putU32(i + 1, segments[i].size());
 
+        // The payload pieces referenced in place are copied here for the first and only time.
+        // Their segments are whole words; the padding after a piece is written as zeros, never
+        // read from the piece's memory (what follows a piece is not ours to send, or to read).
         std::byte* next = out + tableBytes;
+        std::size_t nextExternal = 0;
         for (const auto& segment : segments) {
-            std::memcpy(next, segment.begin(), segment.size() * kWordBytes);
-            next += segment.size() * kWordBytes;
+            const std::size_t bytes = segment.size() * kWordBytes;
+            if (nextExternal < external.size() && isSegmentOf(segment, external[nextExternal])) {
+                const std::span<const std::byte> piece = external[nextExternal++];
+                std::memcpy(next, piece.data(), piece.size());
+                std::memset(next + piece.size(), 0, bytes - piece.size());
+            } else {
+                std::memcpy(next, segment.begin(), bytes);
+            }
+            next += bytes;
+        }
+        if (nextExternal != external.size()) {
+            return fail(ErrorKind::Internal,
+                        fmt::format("cannot encode {}: {} of {} referenced payload pieces are "
+                                    "not among the message's segments",
+                                    messageKindName(kindOf(message)),
+                                    external.size() - nextExternal, external.size()));
         }
         return frame;
     } catch (const ConversionError& e) {

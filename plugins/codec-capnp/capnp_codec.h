@@ -19,9 +19,12 @@ inline constexpr std::size_t kCapnpMaxDataBytes = (std::size_t{1} << 29) - 1;
 /// Encodes and decodes Scaler 1.9.9 frames.
 ///
 /// Encode copies the message into a MallocMessageBuilder, then the segments once into a single
-/// Buffer (the frame). Decode reads the frame in place when it is word-aligned (one aligned copy
-/// otherwise); decoded object payload chunks are slices of that storage, so they keep the whole
-/// frame alive for as long as they live.
+/// Buffer (the frame). Large object payload pieces are not copied into the builder: each becomes
+/// a segment of its own referring to the payload, so their bytes are copied exactly once, into
+/// the frame (such a frame has several segments, which every Cap'n Proto reader accepts).
+/// Decode reads the frame in place when it is word-aligned (one aligned copy otherwise); decoded
+/// object payload chunks are slices of that storage, so they keep the whole frame alive for as
+/// long as they live.
 ///
 /// Thread-safety: immutable after construction; encode() and decode() may run concurrently.
 class CapnpCodec final : public Codec {

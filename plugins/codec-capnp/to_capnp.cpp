@@ -1,10 +1,12 @@
 // plexus::Message -> Cap'n Proto builders (see wire_convert.h for the contract).
 
+#include <capnp/orphan.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 
 #include "capnp_codec.h"
 #include "wire_convert.h"
@@ -14,6 +16,11 @@ namespace {
 
 /// A Cap'n Proto list holds at most 2^29-1 elements (29-bit element count).
 constexpr std::size_t kMaxListElements = (std::size_t{1} << 29) - 1;
+/// Payload pieces from this size up are referenced in place (see ExternalPieces) rather than
+/// copied into the builder and then again into the frame. Smaller ones are copied: for them a
+/// segment of their own (a segment-table entry and a two-word landing pad) costs about as much
+/// as the copy it saves.
+constexpr std::size_t kMinExternalPieceBytes = 64 * 1024;
 /// A valid address for empty blobs (capnp copies `size` bytes from it: none).
 constexpr capnp::byte kNoByte = 0;
 /// Text is Data plus a NUL terminator.
@@ -115,8 +122,32 @@ void checkParallel(const ObjectContent& value, std::string_view field) {
     check(value.payloads.size(), "payloads");
 }
 
+/// Whether a payload piece is referenced in place: large, and word-aligned as Cap'n Proto
+/// requires of external data (Buffer::allocate() memory and payloads decoded from a frame are;
+/// a piece cut at an odd offset of a longer chunk may not be, and is copied).
+bool referencedInPlace(const std::byte* bytes, std::size_t size) {
+    return size >= kMinExternalPieceBytes &&
+           reinterpret_cast<std::uintptr_t>(bytes) % sizeof(capnp::word) == 0;
+}
+
+/// Calls visit(bytes, size) for each Data piece an object's chunks are written as: an empty
+/// chunk stays one empty piece, a long one becomes ceil(size / maxChunkBytes) pieces.
+template <class Visit>
+void forEachPiece(const std::vector<Buffer>& chunks, std::size_t maxChunkBytes, Visit visit) {
+    for (const Buffer& chunk : chunks) {
+        if (chunk.empty()) {
+            visit(chunk.data(), 0);
+            continue;
+        }
+        for (std::size_t offset = 0; offset < chunk.size(); offset += maxChunkBytes) {
+            visit(chunk.data() + offset, std::min(maxChunkBytes, chunk.size() - offset));
+        }
+    }
+}
+
 void writeObjectContent(const ObjectContent& value, std::string_view field,
-                        std::size_t maxChunkBytes, wire::ObjectContent::Builder out) {
+                        std::size_t maxChunkBytes, ExternalPieces& external,
+                        wire::ObjectContent::Builder out) {
     checkParallel(value, field);
     writeDataList(value.ids, "objectContent.objectIds",
                   [&](unsigned n) { return out.initObjectIds(n); });
@@ -128,28 +159,26 @@ void writeObjectContent(const ObjectContent& value, std::string_view field,
     writeDataList(value.names, "objectContent.objectNames",
                   [&](unsigned n) { return out.initObjectNames(n); });
 
+    const auto orphanage = capnp::Orphanage::getForMessageContaining(out);
     auto objects =
         out.initObjectBytes(listSize(value.payloads.size(), "objectContent.objectBytes"));
     for (unsigned i = 0; i < objects.size(); ++i) {
         const std::vector<Buffer>& chunks = value.payloads[i];
-        // An empty chunk stays one empty Data; a long one becomes ceil(size / max) pieces.
         std::size_t pieces = 0;
-        for (const Buffer& chunk : chunks) {
-            pieces += chunk.empty() ? 1 : (chunk.size() + maxChunkBytes - 1) / maxChunkBytes;
-        }
+        forEachPiece(chunks, maxChunkBytes, [&](const std::byte*, std::size_t) { ++pieces; });
         auto pieceList = objects.init(i, listSize(pieces, "objectContent.objectBytes"));
         unsigned next = 0;
-        for (const Buffer& chunk : chunks) {
-            if (chunk.empty()) {
-                pieceList.set(next++, capnp::Data::Reader(&kNoByte, 0));
-                continue;
+        forEachPiece(chunks, maxChunkBytes, [&](const std::byte* bytes, std::size_t size) {
+            if (referencedInPlace(bytes, size)) {
+                pieceList.adopt(next++, orphanage.referenceExternalData(capnp::Data::Reader(
+                                            reinterpret_cast<const capnp::byte*>(bytes), size)));
+                external.emplace_back(bytes, size);
+            } else {
+                const auto* data =
+                    size == 0 ? &kNoByte : reinterpret_cast<const capnp::byte*>(bytes);
+                pieceList.set(next++, capnp::Data::Reader(data, size));
             }
-            const auto* bytes = reinterpret_cast<const capnp::byte*>(chunk.data());
-            for (std::size_t offset = 0; offset < chunk.size(); offset += maxChunkBytes) {
-                const std::size_t length = std::min(maxChunkBytes, chunk.size() - offset);
-                pieceList.set(next++, capnp::Data::Reader(bytes + offset, length));
-            }
-        }
+        });
     }
 }
 
@@ -191,13 +220,13 @@ void writeVariant(const GraphTaskCancel& value, wire::Message::Builder root, std
 }
 
 void writeVariant(const ObjectInstruction& value, wire::Message::Builder root,
-                  std::size_t maxChunkBytes) {
+                  std::size_t maxChunkBytes, ExternalPieces& external) {
     auto out = root.initObjectInstruction();
     out.setInstructionType(enumValue<wire::ObjectInstruction::ObjectInstructionType>(
         value.instructionType, 3, "objectInstruction.instructionType"));
     out.setObjectUser(data(value.objectUser, "objectInstruction.objectUser"));
     writeObjectContent(value.objectContent, "objectInstruction.objectContent", maxChunkBytes,
-                       out.initObjectContent());
+                       external, out.initObjectContent());
 }
 
 void writeVariant(const ObjectRequest& value, wire::Message::Builder root, std::size_t) {
@@ -209,11 +238,11 @@ void writeVariant(const ObjectRequest& value, wire::Message::Builder root, std::
 }
 
 void writeVariant(const ObjectResponse& value, wire::Message::Builder root,
-                  std::size_t maxChunkBytes) {
+                  std::size_t maxChunkBytes, ExternalPieces& external) {
     auto out = root.initObjectResponse();
     out.setResponseType(enumValue<wire::ObjectResponse::ObjectResponseType>(
         value.responseType, 2, "objectResponse.responseType"));
-    writeObjectContent(value.objectContent, "objectResponse.objectContent", maxChunkBytes,
+    writeObjectContent(value.objectContent, "objectResponse.objectContent", maxChunkBytes, external,
                        out.initObjectContent());
 }
 
@@ -381,8 +410,19 @@ std::size_t wordsFor(std::size_t bytes) {
 
 }  // namespace
 
-void toWire(const Message& message, wire::Message::Builder root, std::size_t maxChunkBytes) {
-    std::visit([&](const auto& value) { writeVariant(value, root, maxChunkBytes); }, message);
+void toWire(const Message& message, wire::Message::Builder root, std::size_t maxChunkBytes,
+            ExternalPieces& external) {
+    std::visit(
+        [&](const auto& value) {
+            using T = std::decay_t<decltype(value)>;
+            if constexpr (std::is_same_v<T, ObjectInstruction> ||
+                          std::is_same_v<T, ObjectResponse>) {
+                writeVariant(value, root, maxChunkBytes, external);
+            } else {
+                writeVariant(value, root, maxChunkBytes);
+            }
+        },
+        message);
 }
 
 std::size_t estimateWireWords(const Message& message, std::size_t maxChunkBytes) noexcept {
@@ -407,9 +447,11 @@ std::size_t estimateWireWords(const Message& message, std::size_t maxChunkBytes)
         words += content->types.size() / 4 + 1;
         for (const auto& chunks : content->payloads) {
             words += 2;  // the object's pointer and its list's pointer
-            for (const Buffer& chunk : chunks) {
-                words += 1 + wordsFor(chunk.size()) + chunk.size() / maxChunkBytes;
-            }
+            // A piece's pointer, then either its bytes or, for a piece referenced in place, the
+            // two-word landing pad of the far pointer to its segment.
+            forEachPiece(chunks, maxChunkBytes, [&](const std::byte* bytes, std::size_t size) {
+                words += 1 + (referencedInPlace(bytes, size) ? 2 : wordsFor(size));
+            });
             if (words >= kMaxFirstSegmentWords) break;
         }
     }

@@ -6,6 +6,7 @@
 #include <capnp/serialize.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <string>
@@ -350,25 +351,87 @@ TEST_F(CapnpCodecTest, MultiSegmentFramesDecodeInPlace) {
     EXPECT_LE(chunks[0].data() + chunks[0].size(), frame.data() + frame.size());
 }
 
-TEST_F(CapnpCodecTest, EncodedFramesAreOneSegment) {
+/// The segment table of an encoded frame: each segment's size in words.
+std::vector<std::uint32_t> segmentWords(const Buffer& frame) {
+    std::uint32_t countMinusOne = 0;
+    std::memcpy(&countMinusOne, frame.data(), 4);
+    std::vector<std::uint32_t> sizes(countMinusOne + 1);
+    std::memcpy(sizes.data(), frame.data() + 4, 4 * sizes.size());
+    return sizes;
+}
+
+/// An ObjectInstruction carrying one object of the given chunks.
+ObjectInstruction instructionOf(std::vector<Buffer> chunks) {
+    ObjectContent content;
+    content.ids = {"object"};
+    content.types = {ObjectType::object};
+    content.names = {"name"};
+    content.payloads.push_back(std::move(chunks));
+    return ObjectInstruction{ObjectInstructionType::create, "user", std::move(content)};
+}
+
+TEST_F(CapnpCodecTest, EncodedFramesAreOneSegmentUnlessTheyCarryLargePayloads) {
     // The first segment is sized from the message, so peers get the common single-segment
-    // layout even for large payloads.
+    // layout for everything but large payloads.
     for (const Message& message : sampleMessages()) {
         auto frame = codec_->encode(message);
         ASSERT_TRUE(frame) << frame.error().describe();
-        std::uint32_t segmentsMinusOne = 0;
-        std::memcpy(&segmentsMinusOne, frame->data(), 4);
-        EXPECT_EQ(segmentsMinusOne, 0u) << messageKindName(kindOf(message));
+        EXPECT_EQ(segmentWords(*frame).size(), 1u) << messageKindName(kindOf(message));
     }
-    ObjectContent content;
-    content.ids = {"big"};
-    content.payloads.resize(1);
-    content.payloads[0].push_back(patternBuffer(std::size_t{8} << 20, 1));
-    auto frame = codec_->encode(ObjectResponse{ObjectResponseType::content, std::move(content)});
+    // A large payload is not copied into the builder: it is a segment of its own, exactly its
+    // words long, copied once into the frame.
+    constexpr std::size_t kSize = (std::size_t{8} << 20) + 5;
+    const Buffer payload = patternBuffer(kSize, 1);
+    std::vector<Buffer> chunks;
+    chunks.push_back(payload.share());
+    auto frame = codec_->encode(instructionOf(std::move(chunks)));
     ASSERT_TRUE(frame) << frame.error().describe();
-    std::uint32_t segmentsMinusOne = 0;
-    std::memcpy(&segmentsMinusOne, frame->data(), 4);
-    EXPECT_EQ(segmentsMinusOne, 0u);
+    const auto sizes = segmentWords(*frame);
+    EXPECT_GT(sizes.size(), 1u);
+    EXPECT_EQ(std::count(sizes.begin(), sizes.end(), (kSize + 7) / 8), 1);
+    auto decoded = codec_->decode(*frame);
+    ASSERT_TRUE(decoded) << decoded.error().describe();
+    const auto& received = std::get<ObjectInstruction>(*decoded).objectContent.payloads.at(0);
+    ASSERT_EQ(received.size(), 1u);
+    EXPECT_TRUE(received[0].view() == payload.view());  // not EXPECT_EQ: never print 8 MiB
+}
+
+TEST_F(CapnpCodecTest, NothingPastTheEndOfALargePayloadReachesTheFrame) {
+    // A payload slice ending mid-word, followed in memory by bytes that are not its own: the
+    // word padding after it on the wire must be zeros, not those bytes.
+    constexpr std::size_t kSize = 100003;
+    Buffer backing = Buffer::allocate(kSize + 64);
+    std::memset(backing.mutableData(), 0xee, backing.size());
+    const Buffer pattern = patternBuffer(kSize, 2);
+    std::memcpy(backing.mutableData(), pattern.data(), kSize);
+    std::vector<Buffer> chunks;
+    chunks.push_back(backing.slice(0, kSize));
+    auto frame = codec_->encode(instructionOf(std::move(chunks)));
+    ASSERT_TRUE(frame) << frame.error().describe();
+    EXPECT_GT(segmentWords(*frame).size(), 1u);  // the payload was referenced in place
+
+    auto decoded = codec_->decode(*frame);
+    ASSERT_TRUE(decoded) << decoded.error().describe();
+    const auto& received = std::get<ObjectInstruction>(*decoded).objectContent.payloads.at(0);
+    ASSERT_EQ(received.size(), 1u);
+    EXPECT_TRUE(received[0].view() == pattern.view());
+    const std::byte* end = received[0].data() + kSize;
+    ASSERT_LE(end + (8 - kSize % 8), frame->data() + frame->size());
+    for (std::size_t i = 0; i < 8 - kSize % 8; ++i) EXPECT_EQ(end[i], std::byte{0}) << i;
+}
+
+TEST_F(CapnpCodecTest, UnalignedLargePayloadsAreCopiedIntact) {
+    // Cap'n Proto can only reference word-aligned bytes; a slice at an odd offset is copied.
+    const Buffer backing = patternBuffer(300001, 3);
+    std::vector<Buffer> chunks;
+    chunks.push_back(backing.slice(1, 200000));
+    chunks.push_back(backing.slice(200001, 100000));
+    auto frame = codec_->encode(instructionOf(std::move(chunks)));
+    ASSERT_TRUE(frame) << frame.error().describe();
+    auto decoded = codec_->decode(*frame);
+    ASSERT_TRUE(decoded) << decoded.error().describe();
+    const auto& received = std::get<ObjectInstruction>(*decoded).objectContent.payloads.at(0);
+    EXPECT_TRUE(concatenated(received) == std::string(backing.view().substr(1)));
 }
 
 TEST(CapnpCodecChunks, LongChunksAreSplitAtTheDataLimit) {
@@ -400,6 +463,35 @@ TEST(CapnpCodecChunks, LongChunksAreSplitAtTheDataLimit) {
     EXPECT_EQ(concatenated(payloads[0]), first);
     ASSERT_EQ(payloads[1].size(), 1u);
     EXPECT_EQ(concatenated(payloads[1]), second);
+}
+
+TEST(CapnpCodecChunks, LargePiecesOfASplitChunkAreReferencedAndLineUp) {
+    // With an 80,000-byte limit a 200,000-byte chunk is cut into 80,000 + 80,000 (each large
+    // and word-aligned: referenced in place) + 40,000 (copied); a second object in between
+    // interleaves copied and referenced pieces.
+    const detail::CapnpCodec codec(80000);
+    ObjectContent content;
+    content.ids = {"a", "b", "c"};
+    content.payloads.resize(3);
+    content.payloads[0].push_back(patternBuffer(200000, 1));
+    content.payloads[1].push_back(patternBuffer(100, 2));
+    content.payloads[2].push_back(patternBuffer(70000, 3));
+    const std::string a = concatenated(content.payloads[0]);
+    const std::string b = concatenated(content.payloads[1]);
+    const std::string c = concatenated(content.payloads[2]);
+
+    auto frame = codec.encode(ObjectResponse{ObjectResponseType::content, std::move(content)});
+    ASSERT_TRUE(frame) << frame.error().describe();
+    auto decoded = codec.decode(*frame);
+    ASSERT_TRUE(decoded) << decoded.error().describe();
+    const auto& payloads = std::get<ObjectResponse>(*decoded).objectContent.payloads;
+    ASSERT_EQ(payloads.size(), 3u);
+    std::vector<std::size_t> sizes;
+    for (const Buffer& chunk : payloads[0]) sizes.push_back(chunk.size());
+    EXPECT_EQ(sizes, (std::vector<std::size_t>{80000, 80000, 40000}));
+    EXPECT_TRUE(concatenated(payloads[0]) == a);
+    EXPECT_TRUE(concatenated(payloads[1]) == b);
+    EXPECT_TRUE(concatenated(payloads[2]) == c);
 }
 
 TEST(CapnpCodecChunks, DefaultLimitIsCapnpDataLimit) {
