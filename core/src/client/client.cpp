@@ -23,7 +23,7 @@ const detail::FutureState& stateOf(const std::shared_ptr<detail::FutureState>& s
 }  // namespace
 
 std::string Future::get() const {
-    return stateOf(state_).get();
+    return detail::joinChunks(*stateOf(state_).get());
 }
 
 bool Future::waitUntil(std::chrono::steady_clock::time_point deadline) const {

@@ -35,16 +35,6 @@ std::chrono::milliseconds checkInterval(std::chrono::milliseconds timeout) {
     return std::clamp(timeout / 20, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
 }
 
-std::string joinChunks(const std::vector<Buffer>& chunks) {
-    if (chunks.size() == 1) return std::string(chunks.front().view());
-    std::size_t size = 0;
-    for (const auto& chunk : chunks) size += chunk.size();
-    std::string out;
-    out.reserve(size);
-    for (const auto& chunk : chunks) out += chunk.view();
-    return out;
-}
-
 // The payload as one chunk sharing the string's memory (no copy).
 std::vector<Buffer> payloadOf(std::string bytes) {
     auto owner = std::make_shared<std::string>(std::move(bytes));
@@ -79,6 +69,25 @@ void appendContent(ObjectContent& to, ObjectContent& from) {
 }
 
 }  // namespace
+
+Payload holdPayload(std::vector<Buffer> chunks) {
+    // Below this a copy is cheap, and holding a slice could pin a much larger frame.
+    constexpr std::size_t kSharedChunkBytes = 64 * 1024;
+    for (Buffer& chunk : chunks) {
+        if (chunk.size() < kSharedChunkBytes) chunk = Buffer::copyOf(chunk.bytes());
+    }
+    return std::make_shared<const std::vector<Buffer>>(std::move(chunks));
+}
+
+std::string joinChunks(const std::vector<Buffer>& chunks) {
+    if (chunks.size() == 1) return std::string(chunks.front().view());
+    std::size_t size = 0;
+    for (const auto& chunk : chunks) size += chunk.size();
+    std::string out;
+    out.reserve(size);
+    for (const auto& chunk : chunks) out += chunk.view();
+    return out;
+}
 
 // ---- setup and teardown -------------------------------------------------------------------
 
@@ -236,14 +245,14 @@ ObjectRef ClientCore::put(std::string bytes) {
 
 std::string ClientCore::get(const ObjectRef& object) {
     if (!object.valid()) throw std::invalid_argument("get() of an empty ObjectRef");
-    auto waiter = std::make_shared<Slot<std::string>>();
+    auto waiter = std::make_shared<Slot<Payload>>();
     enqueue(GetCommand{object.id(), waiter});
     if (!waiter->waitUntil(Clock::now() + options_.timeout)) {
         tryEnqueue(ForgetGetCommand{object.id(), waiter});
         throw RequestTimedOut(fmt::format("no answer for object {} within {} ms",
                                           toHex(object.id()), options_.timeout.count()));
     }
-    return waiter->get();
+    return joinChunks(*waiter->get());
 }
 
 void ClientCore::free(const ObjectRef& object) {
@@ -763,7 +772,7 @@ void ClientCore::onObjectResponse(ObjectResponse& response) {
                 entry.future->fail(
                     ObjectNotFound("the scheduler does not have the result object " + toHex(id)));
             } else if (entry.status == TaskStatus::success) {
-                entry.future->set(joinChunks(content.payloads[i]));
+                entry.future->set(holdPayload(std::move(content.payloads[i])));
             } else if (entry.status == TaskStatus::workerDied) {
                 entry.future->fail(
                     TaskLost(TaskStatus::workerDied, joinChunks(content.payloads[i])));
@@ -780,8 +789,8 @@ void ClientCore::onObjectResponse(ObjectResponse& response) {
                 for (auto& waiter : waiters) waiter->fail(ObjectNotFound("no object " + toHex(id)));
                 continue;
             }
-            const std::string bytes = joinChunks(content.payloads[i]);
-            for (auto& waiter : waiters) waiter->set(bytes);
+            const Payload payload = holdPayload(std::move(content.payloads[i]));
+            for (auto& waiter : waiters) waiter->set(payload);
         }
     }
 }

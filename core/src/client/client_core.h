@@ -83,11 +83,11 @@ class ClientCore final : public EndpointListener, public std::enable_shared_from
     };
     struct GetCommand {
         Bytes id;
-        std::shared_ptr<Slot<std::string>> waiter;
+        std::shared_ptr<Slot<Payload>> waiter;
     };
     struct ForgetGetCommand {
         Bytes id;
-        std::shared_ptr<Slot<std::string>> waiter;
+        std::shared_ptr<Slot<Payload>> waiter;
     };
     struct FreeCommand {
         Bytes id;
@@ -209,7 +209,7 @@ class ClientCore final : public EndpointListener, public std::enable_shared_from
     std::unordered_map<Bytes, TaskEntry> tasks_;
     std::unordered_map<Bytes, Bytes> resultToTask_;  ///< result object id -> task id, while fetched
     std::unordered_map<Bytes, UserObject> userObjects_;
-    std::unordered_map<Bytes, std::vector<std::shared_ptr<Slot<std::string>>>> gets_;
+    std::unordered_map<Bytes, std::vector<std::shared_ptr<Slot<Payload>>>> gets_;
     std::vector<std::shared_ptr<Slot<bool>>> shutdownWaiters_;
     Bytes marker_;                           ///< the session marker the scheduler holds
     std::optional<Probe> probe_;             ///< while a reconnect's question is open

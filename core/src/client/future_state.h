@@ -6,7 +6,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <vector>
 
+#include "plexus/buffer.h"
 #include "plexus/messages.h"
 
 namespace plexus::detail {
@@ -68,8 +71,20 @@ class Slot {
     std::exception_ptr error_;
 };
 
+/// An object's bytes as the client received them, shared by every reader: large chunks are
+/// slices of the frame they arrived in, so the bytes are copied once, into the std::string that
+/// each Future::get() or Client::get() returns. See holdPayload().
+using Payload = std::shared_ptr<const std::vector<Buffer>>;
+
+/// Takes an object's chunks from a received message. Chunks of 64 KiB and more are kept as they
+/// are (slices of the frame: no copy); smaller ones are copied out, so that a small result
+/// does not keep alive a large frame it happened to share with other objects.
+Payload holdPayload(std::vector<Buffer> chunks);
+/// The payload's bytes in one string.
+std::string joinChunks(const std::vector<Buffer>& chunks);
+
 /// The state behind plexus::Future: the result bytes, plus what cancel() needs.
-struct FutureState : Slot<std::string> {
+struct FutureState : Slot<Payload> {
     FutureState(Bytes id, std::weak_ptr<ClientCore> owner)
         : taskId(std::move(id)), client(std::move(owner)) {}
     const Bytes taskId;
