@@ -2,16 +2,17 @@
 
 #include <sys/mman.h>
 
-#include <algorithm>
 #include <cstdlib>
 #include <new>
 
 namespace plexus::detail {
 namespace {
 
-/// What the process-wide pool may keep: the frames of a couple of 100 MB objects in flight,
-/// which is what a scheduler or worker passing large objects through reuses. MADV_FREE lets the
-/// kernel reclaim it under pressure, so an idle process does not pin it.
+/// What the process-wide pool may keep. A scheduler passing a 100 MB object to a worker and
+/// the worker's 100 MB result back to the client uses four such frames (the object and the
+/// result, each received and sent on), all released by the time the next object comes; this
+/// keeps all four. MADV_FREE lets the kernel reclaim it under pressure, so an idle process does
+/// not pin it.
 constexpr std::size_t kProcessCachedBytes = std::size_t{512} << 20;
 
 void advise(std::byte* block, std::size_t capacity, int advice) noexcept {
