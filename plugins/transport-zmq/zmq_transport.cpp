@@ -268,16 +268,10 @@ void ZmqTransport::sendNow(const PeerId& peer, Buffer frame) {
 }
 
 void ZmqTransport::send(const PeerId& peer, Buffer frame) {
-    if (onIoThread() && !stopping_) {
-        bool queued;
-        {
-            std::lock_guard lock(mutex_);
-            queued = !commands_.empty();
-        }
-        // Nothing queued to overtake: straight to the socket (the commands being run now were
-        // queued before this call, so going ahead of the rest of them keeps every order).
-        if (!queued) return sendNow(peer, std::move(frame));
-    }
+    // From the I/O thread, straight to the socket: that keeps this thread's sends in order, and
+    // what another thread queued before posting the work now running has already gone out.
+    // (Queueing some of them would let later direct sends overtake those queued.)
+    if (onIoThread() && !stopping_) return sendNow(peer, std::move(frame));
     enqueue(Command{Command::Kind::Send, peer, std::move(frame), {}});
 }
 

@@ -29,9 +29,9 @@ namespace plexus::zmq {
 /// disconnect() and post() may be called from any thread: they append to a mutex-protected
 /// command list and, only when that list was empty, write an eventfd that the I/O thread has in
 /// its zmq_poll set, so a burst of sends costs one wake-up. From the I/O thread itself nothing is
-/// written: a send goes straight to its socket when no command is waiting (else it queues behind
-/// them), and the next loop turn polls without blocking when commands were queued. listen() and
-/// connect() run on the I/O thread and wait for it (inline when called from it).
+/// written: a send goes straight to its socket, and after queueing a command the next loop turn
+/// polls without blocking. listen() and connect() run on the I/O thread and wait for it (inline
+/// when called from it).
 ///
 /// Links (see accepted_peers.h for the listening side):
 ///  - A connect()ed link is up from its handshake (monitor ZMQ_EVENT_HANDSHAKE_SUCCEEDED) to

@@ -584,8 +584,8 @@ TEST_P(TransportSuite, PostRunsWorkInOrderOnTheIoThread) {
     constexpr int kRounds = 300;
     for (int i = 0; i < kRounds; ++i) {
         server.transport->send(client.identity, frameOf(std::to_string(2 * i)));
-        server.transport->post([&, i] {
-            server.transport->send(client.identity, frameOf(std::to_string(2 * i + 1)));
+        server.transport->post([transport = server.transport.get(), peer = client.identity, i] {
+            transport->send(peer, frameOf(std::to_string(2 * i + 1)));
         });
     }
     ASSERT_TRUE(waitUntil([&] { return client.handler->frameCount(address) == 2 * kRounds; }));
