@@ -26,6 +26,7 @@ TcpTransport::TcpTransport(const TransportContext& context, TcpOptions options)
 TcpTransport::~TcpTransport() {
     assert(std::this_thread::get_id() != thread_.get_id() &&
            "a TcpTransport must not be destroyed on its own I/O thread");
+    destroying_ = true;  // post()ed work still queued is dropped from here on
     asio::post(io_, [this] { shutdown(); });
     thread_.join();
     // Handlers still queued in io_ are destroyed, never run, when io_ is destroyed last.
@@ -161,6 +162,12 @@ void TcpTransport::disconnect(const PeerId& peer) {
         if (!accepted_.disconnect(peer, reason)) {
             logger().debug("tcp: disconnect of unknown peer {}", printable(peer));
         }
+    });
+}
+
+void TcpTransport::post(std::function<void()> work) {
+    asio::post(io_, [this, work = std::move(work)] {
+        if (!destroying_.load(std::memory_order_acquire)) work();
     });
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -25,17 +27,20 @@ namespace plexus::tcp {
 /// The YMQ-over-TCP transport (see framing.h for the wire format).
 ///
 /// Threads: one I/O thread, started by the constructor, runs an asio::io_context that owns every
-/// socket and timer; every handler call happens on it. send() and disconnect() may be called
-/// from any thread and only post work to it. send() batches: frames are appended to a
-/// mutex-protected list and a flush is posted only when the list was empty, so a burst of sends
-/// costs one wake-up of the I/O thread. listen() and connect() run their work on the I/O thread
-/// and wait for it (or run inline when called from it).
+/// socket and timer; every handler call and all post()ed work happen on it. send() and
+/// disconnect() may be called from any thread and only post work to it. send() batches: frames
+/// are appended to a mutex-protected list and a flush is posted only when the list was empty, so
+/// a burst of sends costs one wake-up of the I/O thread, and none from the I/O thread itself
+/// (asio queues a post from its own thread privately, behind the running handler), where all the
+/// sends of one handler call leave in one gather write per connection. listen() and connect() run
+/// their work on the I/O thread and wait for it (or run inline when called from it).
 ///
 /// PeerIds: a connect()ed link is named by its address string; an accepted link by the identity
 /// its peer sent. send() looks up connect()ed addresses first.
 ///
-/// Destruction closes every link without calling the handler, stops and joins the I/O thread;
-/// no handler call starts after the destructor returns. It must not run on the I/O thread.
+/// Destruction drops post()ed work not yet started, closes every link without calling the
+/// handler (after up to 2 s of writing what was queued), stops and joins the I/O thread; no
+/// handler call starts after the destructor returns. It must not run on the I/O thread.
 class TcpTransport final : public Transport {
   public:
     /// Throws only if the I/O thread cannot be started (the factory catches it).
@@ -51,6 +56,7 @@ class TcpTransport final : public Transport {
     /// closes the link and stops reconnecting; frames still queued for it are dropped and later
     /// sends to it are dropped as to an unknown peer, until connect() is called again.
     void disconnect(const PeerId& peer) override;
+    void post(std::function<void()> work) override;
 
   private:
     /// Runs `work` on the I/O thread and returns its result.
@@ -63,6 +69,7 @@ class TcpTransport final : public Transport {
     void runLoop() noexcept;
 
     boost::asio::io_context io_;
+    std::atomic<bool> destroying_{false};  // set first thing in the destructor: no work starts
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
     LinkEnv env_;
     AcceptedLinks accepted_;  // I/O thread only, as are the two members below

@@ -181,7 +181,8 @@ ZmqTransport::ZmqTransport(const TransportContext& context, ZmqOptions options)
 ZmqTransport::~ZmqTransport() {
     assert(std::this_thread::get_id() != thread_.get_id() &&
            "a ZmqTransport must not be destroyed on its own I/O thread");
-    post(Command{Command::Kind::Stop, {}, {}, {}});
+    destroying_ = true;  // post()ed work still queued is dropped from here on
+    enqueue(Command{Command::Kind::Stop, {}, {}, {}});
     thread_.join();
     ::close(wakeFd_);
     // Every socket is closed; this waits (up to the linger) for queued frames to be written.
@@ -190,14 +191,16 @@ ZmqTransport::~ZmqTransport() {
 
 // ---- commands ----------------------------------------------------------------------------------
 
-void ZmqTransport::post(Command command) {
+void ZmqTransport::enqueue(Command command) {
     bool wasEmpty;
     {
         std::lock_guard lock(mutex_);
         wasEmpty = commands_.empty();
         commands_.push_back(std::move(command));
     }
-    if (wasEmpty) {
+    if (wasEmpty && onIoThread()) {
+        selfQueued_ = true;  // loopOnce() runs the commands before it blocks again
+    } else if (wasEmpty) {
         const std::uint64_t one = 1;
         // Cannot fail short of a bug: the counter would need 2^64 - 1 unread wake-ups.
         [[maybe_unused]] const auto written = ::write(wakeFd_, &one, sizeof one);
@@ -209,7 +212,7 @@ auto ZmqTransport::runOnIoThread(Work work) -> decltype(work()) {
     if (std::this_thread::get_id() == thread_.get_id()) return work();
     std::packaged_task<decltype(work())()> task(std::move(work));
     auto result = task.get_future();
-    post(Command{Command::Kind::Call, {}, {}, [&task] { task(); }});
+    enqueue(Command{Command::Kind::Call, {}, {}, [&task] { task(); }});
     return result.get();
 }
 
@@ -227,15 +230,7 @@ bool ZmqTransport::runCommands() {
         if (!keepRunning) break;  // commands that raced destruction are dropped
         switch (command.kind) {
             case Command::Kind::Send:
-                if (options_.pattern == ZmqOptions::Pattern::pub) {
-                    // Before listen() there is nobody to publish to.
-                    if (publisher_) publish(std::move(command.frame));
-                } else if (const auto it = connectors_.find(command.peer);
-                           it != connectors_.end()) {
-                    sendToConnector(*it->second, std::move(command.frame));
-                } else {
-                    sendToAccepted(command.peer, std::move(command.frame));
-                }
+                sendNow(command.peer, std::move(command.frame));
                 break;
             case Command::Kind::Disconnect:
                 if (const auto it = connectors_.find(command.peer); it != connectors_.end()) {
@@ -264,14 +259,35 @@ bool ZmqTransport::runCommands() {
     return keepRunning;
 }
 
+void ZmqTransport::sendNow(const PeerId& peer, Buffer frame) {
+    if (options_.pattern == ZmqOptions::Pattern::pub) {
+        if (publisher_) publish(std::move(frame));  // before listen() there is nobody to publish to
+    } else if (const auto it = connectors_.find(peer); it != connectors_.end()) {
+        sendToConnector(*it->second, std::move(frame));
+    } else {
+        sendToAccepted(peer, std::move(frame));
+    }
+}
+
 void ZmqTransport::send(const PeerId& peer, Buffer frame) {
-    post(Command{Command::Kind::Send, peer, std::move(frame), {}});
+    // From the I/O thread, straight to the socket: that keeps this thread's sends in order, and
+    // what another thread queued before posting the work now running has already gone out.
+    // (Queueing some of them would let later direct sends overtake those queued.)
+    if (onIoThread() && !stopping_) return sendNow(peer, std::move(frame));
+    enqueue(Command{Command::Kind::Send, peer, std::move(frame), {}});
 }
 
 void ZmqTransport::disconnect(const PeerId& peer) {
     if (options_.pattern == ZmqOptions::Pattern::pub) return;  // no links to close
-    // Queued behind earlier send()s to `peer`, which therefore go out first.
-    post(Command{Command::Kind::Disconnect, peer, {}, {}});
+    // Queued behind earlier send()s to `peer`, which therefore go out first. Never run inline,
+    // even on the I/O thread: a handler call may be reading from the socket it would close.
+    enqueue(Command{Command::Kind::Disconnect, peer, {}, {}});
+}
+
+void ZmqTransport::post(std::function<void()> work) {
+    enqueue(Command{Command::Kind::Call, {}, {}, [this, work = std::move(work)] {
+                        if (!destroying_.load(std::memory_order_acquire)) work();
+                    }});
 }
 
 // ---- the loop ----------------------------------------------------------------------------------
@@ -304,7 +320,7 @@ void ZmqTransport::loopOnce() {
         items.push_back({router_->handle(), 0, ZMQ_POLLIN, 0});
         items.push_back({routerMonitor_->handle(), 0, ZMQ_POLLIN, 0});
     }
-    long timeoutMs = -1;
+    long timeoutMs = selfQueued_ ? 0 : -1;
     const auto now = Clock::now();
     for (auto& [address, connector] : connectors_) {
         if (connector->socket) {
@@ -347,7 +363,10 @@ void ZmqTransport::loopOnce() {
             connector->retryAt = later + options_.reconnectMax;
         }
     }
-    if (items[0].revents != 0 && !runCommands()) stopping_ = true;
+    if (items[0].revents != 0 || selfQueued_) {
+        selfQueued_ = false;  // before running them: they may queue more
+        if (!runCommands()) stopping_ = true;
+    }
 }
 
 void ZmqTransport::closeEverything() {

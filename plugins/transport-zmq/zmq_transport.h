@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -25,11 +26,13 @@ namespace plexus::zmq {
 /// = one single-part message. Pattern `pub` is a one-way broadcast instead (below).
 ///
 /// Threads: one I/O thread, started by the constructor, owns every ZeroMQ socket (a socket is
-/// used by one thread only) and makes every handler call. send() and disconnect() may be called
-/// from any thread: they append to a mutex-protected command list and, only when that list was
-/// empty, write an eventfd that the I/O thread has in its zmq_poll set, so a burst of sends costs
-/// one wake-up. listen() and connect() run on the I/O thread and wait for it (inline when called
-/// from it).
+/// used by one thread only), makes every handler call and runs all post()ed work. send(),
+/// disconnect() and post() may be called from any thread: they append to a mutex-protected
+/// command list and, only when that list was empty, write an eventfd that the I/O thread has in
+/// its zmq_poll set, so a burst of sends costs one wake-up. From the I/O thread itself nothing is
+/// written: a send goes straight to its socket, and after queueing a command the next loop turn
+/// polls without blocking. listen() and connect() run on the I/O thread and wait for it (inline
+/// when called from it).
 ///
 /// Links (see accepted_peers.h for the listening side):
 ///  - A connect()ed link is up from its handshake (monitor ZMQ_EVENT_HANDSHAKE_SUCCEEDED) to
@@ -62,7 +65,8 @@ namespace plexus::zmq {
 /// never blocks), so publishing never waits for a subscriber and its memory stays bounded.
 /// send() costs the caller what it costs in the other pattern: a post to the I/O thread.
 ///
-/// Destruction: commands queued before it are carried out, then every socket is closed with
+/// Destruction: sends and disconnects queued before it are carried out (post()ed work is
+/// dropped), then every socket is closed with
 /// ZMQ_LINGER = linger_ms and the I/O thread joined; the context's termination then waits (up to
 /// the linger) for queued frames to be written. No handler call starts after the I/O thread
 /// stops. Must not run on the I/O thread.
@@ -81,6 +85,7 @@ class ZmqTransport final : public Transport {
     /// stops reconnecting, until connect() is called again. An accepted peer: reported down at
     /// once and its TCP connection shut down, so that it reconnects (see cutConnection()).
     void disconnect(const PeerId& peer) override;
+    void post(std::function<void()> work) override;
 
   private:
     /// A DEALER for one connect()ed address.
@@ -101,13 +106,15 @@ class ZmqTransport final : public Transport {
         std::function<void()> call;
     };
 
-    void post(Command command);
+    void enqueue(Command command);
+    bool onIoThread() const { return std::this_thread::get_id() == thread_.get_id(); }
     template <class Work>
     auto runOnIoThread(Work work) -> decltype(work());
 
     void runLoop() noexcept;
     void loopOnce();
     bool runCommands();  // false once Stop was seen
+    void sendNow(const PeerId& peer, Buffer frame);
     void closeEverything();
 
     // Listening side (ROUTER).
@@ -147,6 +154,7 @@ class ZmqTransport final : public Transport {
     const ZmqOptions options_;
 
     ::zmq::context_t context_;
+    std::atomic<bool> destroying_{false};  // set first thing in the destructor: no work starts
     int wakeFd_ = -1;  // eventfd: written by post() when the command list was empty
 
     std::mutex mutex_;
@@ -154,7 +162,8 @@ class ZmqTransport final : public Transport {
     std::vector<Command> running_;   // I/O thread only
 
     // I/O thread only, from here on.
-    bool stopping_ = false;  // from here on the handler is never called
+    bool stopping_ = false;    // from here on the handler is never called
+    bool selfQueued_ = false;  // the I/O thread queued commands without writing the eventfd
     std::unique_ptr<::zmq::socket_t> router_;
     std::unique_ptr<::zmq::socket_t> publisher_;  // pattern `pub` only
     std::unique_ptr<::zmq::socket_t> routerMonitor_;

@@ -66,6 +66,8 @@ class RecordingHandler final : public TransportHandler {
     std::size_t calls() const;
     /// False if two calls overlapped or came from different threads.
     bool contractHeld() const;
+    /// The thread every call came from (default-constructed before the first call).
+    std::thread::id callThread() const;
 
   private:
     void enter();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -38,9 +39,10 @@ public:
 /// A reliable, ordered, identity-addressed message pipe: frames in, frames out, no knowledge of
 /// codecs or message types. A transport owns its I/O thread(s).
 ///
-/// Thread-safety: send() and disconnect() may be called from any thread. listen() and connect()
-/// are called during setup, from one thread. The destructor closes every link and joins the I/O
-/// thread; no handler call starts after it returns.
+/// Thread-safety: send(), disconnect() and post() may be called from any thread, including the
+/// I/O thread itself (from a handler call or posted work), where they cost no wake-up. listen()
+/// and connect() are called during setup, from one thread. The destructor closes every link and
+/// joins the I/O thread; no handler call starts after it returns.
 class Transport {
 public:
     virtual ~Transport() = default;
@@ -56,6 +58,12 @@ public:
     virtual void send(const PeerId& peer, Buffer frame) = 0;
     /// Closes the link to `peer`, if any.
     virtual void disconnect(const PeerId& peer) = 0;
+    /// Runs `work` on the I/O thread, after what the calling thread queued there before (its
+    /// earlier send(), disconnect() and post() calls), never inline, and never at the same time
+    /// as a handler call. Work posted from the I/O thread runs after the current handler call or
+    /// work returns. Thread-safe. Once destruction has begun no work starts: work still queued
+    /// is destroyed without running. `work` must not block, throw, or destroy the transport.
+    virtual void post(std::function<void()> work) = 0;
 };
 
 /// What a transport factory gets to build one transport.

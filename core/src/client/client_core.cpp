@@ -116,6 +116,7 @@ Result<std::shared_ptr<ClientCore>> ClientCore::start(ClientOptions options) {
                                      o.maxFrameBytes, core->loop_, *core);
     if (!endpoint) return tl::unexpected(endpoint.error());
     core->endpoint_ = std::move(*endpoint);
+    core->endpoint_->hostLoop();
     auto peer = core->endpoint_->connect();
     if (!peer) return tl::unexpected(peer.error());
     core->scheduler_ = *peer;
@@ -127,18 +128,7 @@ Result<std::shared_ptr<ClientCore>> ClientCore::start(ClientOptions options) {
     core->createMarker(core->marker_);
     core->loop_.every(o.heartbeatInterval, [self] { self->onHeartbeatTimer(); });
     core->loop_.every(checkInterval(o.timeout), [self] { self->onCheckTimer(); });
-    core->thread_ = std::thread([self] {
-        while (true) {
-            try {
-                self->loop_.run();
-                return;
-            } catch (const std::exception& error) {
-                logger().error("client: exception on the event loop: {}; continuing", error.what());
-            } catch (...) {
-                logger().error("client: unknown exception on the event loop; continuing");
-            }
-        }
-    });
+    core->loop_.start();
     logger().debug("client {} connecting to {}", printable(core->identity_), o.address);
     return core;
 }
@@ -157,10 +147,10 @@ void ClientCore::stopLocked() noexcept {
         if (lifeReason_.empty()) lifeReason_ = "client disconnected";
     }
     loop_.stop();
-    if (thread_.joinable()) thread_.join();
+    loop_.waitStopped();
     endpoint_.reset();  // joins the transport's I/O thread; later posts to the loop never run
-    // The loop thread is gone, so its state is ours now. Normally the close sequence has failed
-    // every waiter already; if it could not run (its safety net expired), nobody may be left
+    // The loop has stopped for good, so its state is ours now. Normally the close sequence has
+    // failed every waiter already; if it could not run (its safety net expired), nobody may be left
     // waiting forever.
     try {
         std::vector<Command> left;

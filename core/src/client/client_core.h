@@ -6,7 +6,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <variant>
@@ -26,7 +25,9 @@ namespace plexus::detail {
 /// the inbox; the loop thread owns every piece of protocol state below "loop thread only" and
 /// is the only one to send. The inbox posts one drain per burst (a post only when it was empty),
 /// and a drain merges the burst's new objects into one ObjectInstruction(create) sent before
-/// the burst's tasks. Frames are decoded on the transport's I/O thread (Endpoint).
+/// the burst's tasks. The loop runs on the transport's I/O thread (the endpoint hosts it), so a
+/// frame is decoded and handled right there: a result completes its future on that thread, with
+/// no hand-off in between.
 ///
 /// Lifetime: shared, so that futures can reach it weakly for cancel(); the Client owns the only
 /// strong reference. close() stops the loop and the transport; the destructor does it too if
@@ -189,7 +190,7 @@ class ClientCore final : public EndpointListener, public std::enable_shared_from
     const ClientOptions options_;
     const std::chrono::milliseconds closeGrace_;
     // Declaration order is destruction order reversed: the registry outlives the endpoint whose
-    // transport and codec its plugins made, and the loop outlives the endpoint posting to it.
+    // transport and codec its plugins made, and the loop outlives the endpoint hosting it.
     PluginRegistry registry_;
     EventLoop loop_;
     const Identity identity_;
@@ -228,8 +229,6 @@ class ClientCore final : public EndpointListener, public std::enable_shared_from
     Closing closing_ = Closing::no;
     Clock::time_point closeDeadline_;
     std::shared_ptr<Slot<bool>> closed_;
-
-    std::thread thread_;  // the loop thread; last, started once everything above exists
 };
 
 }  // namespace plexus::detail

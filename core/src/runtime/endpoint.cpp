@@ -1,5 +1,7 @@
 #include "runtime/endpoint.h"
 
+#include <exception>
+
 #include <fmt/format.h>
 
 #include "plexus/log.h"
@@ -8,10 +10,22 @@ namespace plexus::detail {
 
 Endpoint::Endpoint(std::uint32_t index, EndpointConfig config, EventLoop& loop,
                    EndpointListener& listener)
-    : index_(index), config_(std::move(config)), loop_(loop), listener_(listener) {}
+    : index_(index),
+      config_(std::move(config)),
+      loop_(loop),
+      listener_(listener),
+      inbox_(loop, [this](std::vector<Event>& batch) {
+          for (auto& event : batch) dispatch(event);
+      }) {}
 
 Endpoint::~Endpoint() {
-    transport_.reset();  // joins the I/O thread before the inbox and codec go away
+    if (hosting_) loop_.unhost();  // no loop task may start on a transport being destroyed
+    transport_.reset();            // joins the I/O thread before the inbox and codec go away
+}
+
+void Endpoint::hostLoop() {
+    loop_.host(*transport_);
+    hosting_ = true;
 }
 
 Result<std::unique_ptr<Endpoint>> Endpoint::create(std::uint32_t index, EndpointConfig config,
@@ -86,12 +100,28 @@ std::uint64_t Endpoint::refusedFrames() const {
     return refused_.load(std::memory_order_relaxed);
 }
 
+// Before the loop began, events wait in the inbox (its drain runs first when the loop begins),
+// so an inline delivery never overtakes an earlier queued one.
+template <class Call>
+bool Endpoint::deliveredInline(const PeerId& peer, Call call) {
+    if (!hosting_ || !loop_.canRunInline()) return false;
+    try {
+        call();
+    } catch (const std::exception& error) {
+        logger().error("event loop: handling an event from {} threw: {}", printable(peer),
+                       error.what());
+    }
+    return true;
+}
+
 void Endpoint::onConnected(const PeerId& peer) {
-    push(Event{peer, Connected{}});
+    if (deliveredInline(peer, [&] { listener_.onPeerConnected(index_, peer); })) return;
+    inbox_.push(Event{peer, Connected{}});
 }
 
 void Endpoint::onDisconnected(const PeerId& peer, const Error& reason) {
-    push(Event{peer, Disconnected{reason}});
+    if (deliveredInline(peer, [&] { listener_.onPeerDisconnected(index_, peer, reason); })) return;
+    inbox_.push(Event{peer, Disconnected{reason}});
 }
 
 void Endpoint::onFrame(const PeerId& peer, Buffer frame) {
@@ -102,41 +132,28 @@ void Endpoint::onFrame(const PeerId& peer, Buffer frame) {
                       printable(peer), message.error().describe());
         return;
     }
-    push(Event{peer, Received{std::move(*message), std::move(frame)}});
+    if (deliveredInline(peer, [&] {
+            listener_.onMessage(index_, peer, std::move(*message), std::move(frame));
+        })) {
+        return;
+    }
+    inbox_.push(Event{peer, Received{std::move(*message), std::move(frame)}});
 }
 
-void Endpoint::push(Event event) {
-    bool wasEmpty = false;
-    {
-        std::lock_guard lock(pendingMutex_);
-        wasEmpty = pending_.empty();
-        pending_.push_back(std::move(event));
-    }
-    // One wake-up per batch: while the loop has not drained, later events just join the batch.
-    if (wasEmpty) loop_.post([this] { drain(); });
-}
-
-void Endpoint::drain() {
-    std::vector<Event> batch;
-    {
-        std::lock_guard lock(pendingMutex_);
-        batch.swap(pending_);
-    }
-    for (auto& event : batch) {
-        std::visit(
-            [&](auto& what) {
-                using T = std::decay_t<decltype(what)>;
-                if constexpr (std::is_same_v<T, Connected>) {
-                    listener_.onPeerConnected(index_, event.peer);
-                } else if constexpr (std::is_same_v<T, Disconnected>) {
-                    listener_.onPeerDisconnected(index_, event.peer, what.reason);
-                } else {
-                    listener_.onMessage(index_, event.peer, std::move(what.message),
-                                        std::move(what.frame));
-                }
-            },
-            event.what);
-    }
+void Endpoint::dispatch(Event& event) {
+    std::visit(
+        [&](auto& what) {
+            using T = std::decay_t<decltype(what)>;
+            if constexpr (std::is_same_v<T, Connected>) {
+                listener_.onPeerConnected(index_, event.peer);
+            } else if constexpr (std::is_same_v<T, Disconnected>) {
+                listener_.onPeerDisconnected(index_, event.peer, what.reason);
+            } else {
+                listener_.onMessage(index_, event.peer, std::move(what.message),
+                                    std::move(what.frame));
+            }
+        },
+        event.what);
 }
 
 }  // namespace plexus::detail

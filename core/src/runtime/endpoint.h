@@ -3,16 +3,15 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <variant>
-#include <vector>
 
 #include "plexus/codec.h"
 #include "plexus/config.h"
 #include "plexus/plugin_registry.h"
 #include "plexus/transport.h"
 #include "runtime/event_loop.h"
+#include "runtime/loop_inbox.h"
 
 namespace plexus::detail {
 
@@ -39,8 +38,13 @@ class EndpointListener {
 };
 
 /// A transport and a codec working as one: frames from the transport are decoded on the
-/// transport's I/O thread (spreading decode work off the loop) and handed to the listener on the
-/// event loop thread in batches; messages from the loop are encoded and sent.
+/// transport's I/O thread and handed to the listener on the event loop thread; messages from the
+/// loop are encoded and sent.
+///
+/// The endpoint whose transport hosts the loop (hostLoop()) delivers inline: while the loop
+/// runs, its I/O thread is the loop thread, so each frame is decoded and given to the listener
+/// right there, with no queue and no wake-up. Any other endpoint (a scheduler's second address)
+/// queues what it decoded and posts one drain per batch to the loop.
 ///
 /// A frame that does not decode is dropped with a logged reason; the link and every other peer
 /// are unaffected. Lifetime: the registry that made the plugins, the loop and the listener must
@@ -55,6 +59,10 @@ class Endpoint final : public TransportHandler {
                                                     std::size_t maxFrameBytes, EventLoop& loop,
                                                     EndpointListener& listener);
     ~Endpoint() override;
+
+    /// Makes this endpoint's transport the host of the loop (EventLoop::host). Call once, before
+    /// the loop starts; the endpoint unhosts the loop before its transport goes.
+    void hostLoop();
 
     /// Binds the configured address; returns the bound address (port 0 resolved).
     Result<std::string> listen();
@@ -93,17 +101,20 @@ class Endpoint final : public TransportHandler {
 
     Endpoint(std::uint32_t index, EndpointConfig config, EventLoop& loop,
              EndpointListener& listener);
-    void push(Event event);
-    void drain();
+    /// I/O thread: runs `call` (which hands an event to the listener) now if this thread runs
+    /// the loop, and says so; otherwise the caller queues the event in the inbox.
+    template <class Call>
+    bool deliveredInline(const PeerId& peer, Call call);
+    void dispatch(Event& event);  // loop thread
 
     const std::uint32_t index_;
     const EndpointConfig config_;
     EventLoop& loop_;
     EndpointListener& listener_;
     std::unique_ptr<Codec> codec_;
+    bool hosting_ = false;  // set before the loop starts, read on the I/O thread after
 
-    std::mutex pendingMutex_;
-    std::vector<Event> pending_;  // guarded by pendingMutex_; drained on the loop thread
+    LoopInbox<Event> inbox_;  // what this endpoint's I/O thread hands to the loop's
     std::atomic<std::uint64_t> refused_{0};
 
     // Declared last, destroyed first: no transport callback can run once the members above go.

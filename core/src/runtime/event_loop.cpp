@@ -1,60 +1,163 @@
 #include "runtime/event_loop.h"
 
 #include <atomic>
-#include <list>
+#include <cassert>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
 #include <thread>
+#include <vector>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include "plexus/log.h"
+#include "plexus/transport.h"
+#include "runtime/timers.h"
 
 namespace plexus::detail {
 
-namespace asio = boost::asio;
-
 struct EventLoop::Impl {
-    asio::io_context context{1};  // concurrency hint 1: one thread runs it, so asio can skip locks
-    asio::executor_work_guard<asio::io_context::executor_type> work{context.get_executor()};
-    std::list<asio::steady_timer> timers;
-    std::atomic<std::thread::id> loopThread{};
+    std::mutex mutex;
+    std::condition_variable changed;
+    Transport* host = nullptr;                // guarded by mutex
+    std::vector<std::function<void()>> held;  // guarded by mutex: posted before the loop began
+    bool startCalled = false;                 // guarded by mutex
+    bool began = false;                       // guarded by mutex: tasks now go to the host
+    bool stopRequested = false;               // guarded by mutex
+    bool finished = false;                    // guarded by mutex: no task runs or will run
+    // Read without the lock by every task and by inline delivery: began and not stopped.
+    std::atomic<bool> live{false};
+    std::atomic<std::thread::id> thread{};  // the host's I/O thread, once the loop began there
+    std::unique_ptr<Timers> timers;         // guarded by mutex; made by the first every()
 
-    void schedule(asio::steady_timer& timer, std::chrono::milliseconds interval,
-                  std::shared_ptr<std::function<void()>> task) {
-        timer.expires_after(interval);
-        timer.async_wait([this, &timer, interval, task](const boost::system::error_code& ec) {
-            if (ec) return;  // cancelled at shutdown
-            (*task)();
-            schedule(timer, interval, task);
-        });
+    static void invoke(std::function<void()>& task) noexcept {
+        try {
+            task();
+        } catch (const std::exception& error) {
+            logger().error("event loop: a task threw: {}", error.what());
+        } catch (...) {
+            logger().error("event loop: a task threw an unknown exception");
+        }
+    }
+
+    // Host thread: the loop's first task. Runs what was posted before, in order.
+    void begin() {
+        std::vector<std::function<void()>> first;
+        {
+            std::lock_guard lock(mutex);
+            if (stopRequested) return;
+            thread = std::this_thread::get_id();
+            began = true;
+            live = true;
+            first.swap(held);
+        }
+        for (auto& task : first) {
+            if (!live) return;
+            invoke(task);
+        }
+    }
+
+    // Makes `finished` true and wakes waitStopped(). Lock held.
+    void markFinished() {
+        live = false;
+        finished = true;
+        changed.notify_all();
     }
 };
 
 EventLoop::EventLoop() : impl_(std::make_unique<Impl>()) {}
-EventLoop::~EventLoop() = default;
+
+EventLoop::~EventLoop() {
+    std::unique_ptr<Timers> timers;
+    {
+        std::lock_guard lock(impl_->mutex);
+        assert((impl_->host == nullptr || impl_->finished) &&
+               "an EventLoop must be stopped or unhosted before it is destroyed");
+        timers = std::move(impl_->timers);
+    }
+    timers.reset();  // joins the timer thread, which may be posting (taking the lock) meanwhile
+}
+
+void EventLoop::host(Transport& transport) {
+    std::lock_guard lock(impl_->mutex);
+    assert(impl_->host == nullptr && !impl_->startCalled &&
+           "host() is called once, before start()");
+    impl_->host = &transport;
+}
+
+void EventLoop::unhost() {
+    std::vector<std::function<void()>> dropped;
+    {
+        std::lock_guard lock(impl_->mutex);
+        impl_->host = nullptr;
+        impl_->stopRequested = true;
+        dropped.swap(impl_->held);
+        impl_->markFinished();
+    }
+    // `dropped` is destroyed here, outside the lock: a task's captures may post on destruction.
+}
 
 void EventLoop::post(std::function<void()> task) {
-    asio::post(impl_->context, std::move(task));
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->stopRequested) return;
+    if (!impl_->began || impl_->host == nullptr) {
+        impl_->held.push_back(std::move(task));
+        return;
+    }
+    // Under the lock, so unhost() cannot let the transport go while it is being posted to.
+    impl_->host->post([impl = impl_.get(), task = std::move(task)]() mutable {
+        if (impl->live.load(std::memory_order_acquire)) Impl::invoke(task);
+    });
 }
 
 void EventLoop::every(std::chrono::milliseconds interval, std::function<void()> task) {
-    auto& timer = impl_->timers.emplace_back(impl_->context);
-    impl_->schedule(timer, interval, std::make_shared<std::function<void()>>(std::move(task)));
+    std::lock_guard lock(impl_->mutex);
+    if (!impl_->timers) {
+        impl_->timers =
+            std::make_unique<Timers>([this](std::function<void()> run) { post(std::move(run)); });
+    }
+    impl_->timers->every(interval, std::move(task));
+}
+
+void EventLoop::start() {
+    std::lock_guard lock(impl_->mutex);
+    assert(impl_->host != nullptr && "start() needs a host");
+    if (impl_->startCalled || impl_->stopRequested || impl_->host == nullptr) return;
+    impl_->startCalled = true;
+    impl_->host->post([impl = impl_.get()] { impl->begin(); });
 }
 
 void EventLoop::run() {
-    impl_->loopThread = std::this_thread::get_id();
-    impl_->context.run();
-    impl_->loopThread = std::thread::id{};
+    start();
+    waitStopped();
 }
 
 void EventLoop::stop() {
-    impl_->work.reset();
-    impl_->context.stop();
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->stopRequested) return;
+    impl_->stopRequested = true;
+    impl_->live = false;
+    if (!impl_->startCalled || impl_->host == nullptr) {
+        impl_->markFinished();
+        return;
+    }
+    // Behind the task that may be running now: once this runs, none runs or will.
+    impl_->host->post([impl = impl_.get()] {
+        std::lock_guard lock(impl->mutex);
+        impl->markFinished();
+    });
+}
+
+void EventLoop::waitStopped() {
+    assert(!isLoopThread() && "waitStopped() on the loop thread would wait for itself");
+    std::unique_lock lock(impl_->mutex);
+    impl_->changed.wait(lock, [this] { return impl_->finished; });
 }
 
 bool EventLoop::isLoopThread() const {
-    return impl_->loopThread.load() == std::this_thread::get_id();
+    return impl_->thread.load() == std::this_thread::get_id();
+}
+
+bool EventLoop::canRunInline() const {
+    return impl_->live.load(std::memory_order_acquire) && isLoopThread();
 }
 
 }  // namespace plexus::detail

@@ -45,6 +45,7 @@ Result<std::vector<std::string>> Scheduler::start() {
         auto endpoint = Endpoint::create(i, config_.endpoints[i], registry_, identity_,
                                          config_.maxFrameBytes, loop_, *this);
         if (!endpoint) return tl::unexpected(endpoint.error());
+        if (i == 0) (*endpoint)->hostLoop();  // the loop runs on the first endpoint's I/O thread
         auto address = (*endpoint)->listen();
         if (!address) return tl::unexpected(address.error());
         logger().info("scheduler listening on {} (transport {}, codec {})", *address,

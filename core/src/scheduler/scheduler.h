@@ -28,8 +28,10 @@ struct SchedulerSnapshot {
 
 /// The scheduler process: plugins, endpoints and the event loop around a SchedulerCore.
 ///
-/// Threads: run() makes the calling thread the event loop; each endpoint's transport has its own
-/// I/O thread that only decodes and posts. stop() is thread-safe (used from a signal watcher).
+/// Threads: the event loop runs on the I/O thread of the first endpoint's transport, which
+/// hands its frames to the core inline; every other endpoint's I/O thread decodes and posts
+/// batches to the loop. run() blocks the calling thread until stop(), which is thread-safe (used
+/// from a signal watcher).
 class Scheduler final : public EndpointListener, public Outbox {
   public:
     explicit Scheduler(SchedulerConfig config);

@@ -11,7 +11,10 @@ Worker::Worker(WorkerConfig config, TaskHostCommand taskHost)
       taskHost_(std::move(taskHost)),
       registry_(pluginSearchPath(config_.pluginDir)),
       identity_(config_.name.empty() ? makeIdentity("Worker")
-                                     : config_.name + "|" + makeIdentity("Worker")) {}
+                                     : config_.name + "|" + makeIdentity("Worker")),
+      finished_(loop_, [this](std::vector<Finished>& batch) {
+          for (auto& done : batch) core_->onTaskFinished(done.taskId, std::move(done.outcome));
+      }) {}
 
 Worker::~Worker() {
     endpoint_.reset();  // joins the I/O thread while the loop and the core still exist
@@ -35,6 +38,7 @@ Result<void> Worker::start() {
                                      config_.maxFrameBytes, loop_, *this);
     if (!endpoint) return tl::unexpected(endpoint.error());
     endpoint_ = std::move(*endpoint);
+    endpoint_->hostLoop();
 
     WorkerSettings settings;
     settings.identity = identity_;
@@ -125,9 +129,7 @@ void Worker::execute(TaskJob job) {
         TaskOutcome outcome = taskProcesses_ ? taskProcesses_->run(*shared) : runTaskJob(*shared);
         Bytes taskId = std::move(shared->taskId);
         shared.reset();  // release the argument bytes before reporting
-        loop_.post([this, taskId = std::move(taskId), outcome = std::move(outcome)]() mutable {
-            core_->onTaskFinished(taskId, std::move(outcome));
-        });
+        finished_.push(Finished{std::move(taskId), std::move(outcome)});
     });
 }
 

@@ -7,6 +7,7 @@
 #include "plexus/plugin_registry.h"
 #include "runtime/endpoint.h"
 #include "runtime/event_loop.h"
+#include "runtime/loop_inbox.h"
 #include "worker/executor_pool.h"
 #include "worker/task_libraries.h"
 #include "worker/task_process_pool.h"
@@ -19,11 +20,13 @@ namespace plexus::detail {
 /// and the executors around a WorkerCore.
 ///
 /// Threads:
-/// - run() makes the calling thread the event loop thread; WorkerCore and every EndpointListener
-///   and WorkerOutbox method below run there.
-/// - the transport's I/O thread decodes frames and posts them to the loop (Endpoint);
-/// - `executors` threads run task code and post each outcome back to the loop; with isolation:
-///   process, each of them instead hands its job to a task process (TaskProcessPool) and waits;
+/// - the event loop runs on the transport's I/O thread (the endpoint hosts it), which decodes
+///   frames and hands them to the core inline; WorkerCore and every EndpointListener and
+///   WorkerOutbox method below run there. run() blocks the calling thread until the worker ends.
+/// - `executors` threads run task code and hand outcomes back to the loop in batches: one post
+///   per batch, made by the executor that finds the completion inbox empty;
+///   with isolation: process, each of them instead hands its job to a task process
+///   (TaskProcessPool) and waits;
 /// - leave() may be called from any thread (the signal watcher's).
 class Worker final : public EndpointListener, public WorkerOutbox {
   public:
@@ -63,14 +66,19 @@ class Worker final : public EndpointListener, public WorkerOutbox {
   private:
     Result<void> startTaskProcesses();
 
+    struct Finished {
+        Bytes taskId;
+        TaskOutcome outcome;
+    };
+
     const WorkerConfig config_;
     const TaskHostCommand taskHost_;
     // Declaration order is the reverse of destruction order, and it matters:
     // - the plugin registry and the task libraries outlive everything that runs their code
     //   (transport, codec, task functions);
     // - the loop outlives the endpoint and the executors, which post to it;
-    // - the executors are joined before the core whose results they post, and the endpoint
-    //   (its I/O thread) is closed first of all;
+    // - the executors are joined before the inbox and the core their results go to, and the
+    //   endpoint (its I/O thread, which runs the loop) is closed first of all;
     // - the task processes are closed before the executors are joined (so none waits on a task),
     //   and reaped after.
     PluginRegistry registry_;
@@ -79,6 +87,7 @@ class Worker final : public EndpointListener, public WorkerOutbox {
     Identity identity_;
     std::unique_ptr<WorkerCore> core_;
     std::unique_ptr<TaskProcessPool> taskProcesses_;  // isolation: process only
+    LoopInbox<Finished> finished_;  // executors -> loop
     std::unique_ptr<ExecutorPool> executors_;
     std::unique_ptr<Endpoint> endpoint_;
     PeerId scheduler_;

@@ -326,6 +326,7 @@ UdsTransport::UdsTransport(const TransportContext& context, UdsOptions options)
 }
 
 UdsTransport::~UdsTransport() {
+    destroying_ = true;
     auto drained = drained_.get_future();
     asio::post(io_, [this] { beginShutdown(); });
     drained.wait_for(kDrainTimeout);
@@ -480,6 +481,12 @@ void UdsTransport::disconnect(const PeerId& peer) {
                 handler_->onDisconnected(peer,
                                          {ErrorKind::Disconnected, "uds: disconnected locally"});
         }
+    });
+}
+
+void UdsTransport::post(std::function<void()> work) {
+    asio::post(io_, [this, work = std::move(work)] {
+        if (!destroying_) work();
     });
 }
 

@@ -13,9 +13,11 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -52,16 +54,17 @@ Result<std::string> parseUdsAddress(std::string_view address);
 
 class Link;
 
-/// Threads: one I/O thread, started by the constructor, owns every socket and timer and makes
-/// every handler call. send() and disconnect() may be called from any thread and only post work
-/// to it; listen() and connect() run on the I/O thread and wait for the result.
+/// Threads: one I/O thread, started by the constructor, owns every socket and timer, makes
+/// every handler call and runs post()ed work. send(), disconnect() and post() may be called from
+/// any thread and only post work to it (asio queues a post from the I/O thread itself without a
+/// wake-up); listen() and connect() run on the I/O thread and wait for the result.
 ///
 /// PeerIds: a connect()ed link is named by its address string, an accepted link by the identity
 /// its peer sent in the handshake.
 ///
 /// Destruction stops accepting, lets each link write what is already queued (for at most
-/// kDrainTimeout), then closes everything and joins the I/O thread. No handler call starts once
-/// the destructor has begun.
+/// kDrainTimeout), then closes everything and joins the I/O thread. No handler call and no
+/// post()ed work starts once the destructor has begun.
 class UdsTransport final : public Transport {
   public:
     UdsTransport(const TransportContext& context, UdsOptions options);
@@ -74,6 +77,7 @@ class UdsTransport final : public Transport {
     void send(const PeerId& peer, Buffer frame) override;
     /// An accepted link is closed; a connect()ed address is closed and no longer reconnected.
     void disconnect(const PeerId& peer) override;
+    void post(std::function<void()> work) override;
 
   private:
     friend class Link;
@@ -107,7 +111,8 @@ class UdsTransport final : public Transport {
     std::map<Identity, std::shared_ptr<Link>> accepted_;  // accepted and up
     std::size_t openLinks_ = 0;                           // sockets not yet closed
     bool closing_ = false;                                // the destructor has begun
-    std::promise<void> drained_;                          // set once closing_ and openLinks_ == 0
+    std::atomic<bool> destroying_{false};  // set first thing in the destructor: no work starts
+    std::promise<void> drained_;           // set once closing_ and openLinks_ == 0
     bool drainedSet_ = false;
 
     std::thread thread_;  // last: started once everything above exists

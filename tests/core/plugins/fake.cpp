@@ -1,6 +1,7 @@
 // A transport plugin that does nothing, built only for the registry tests: it proves that a
 // well-formed plugin loads through the real loader and that its objects work while it is loaded.
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -19,6 +20,7 @@ class FakeTransport final : public plexus::Transport {
     }
     void send(const plexus::PeerId&, plexus::Buffer) override {}
     void disconnect(const plexus::PeerId&) override {}
+    void post(std::function<void()>) override {}
 };
 
 class FakeTransportFactory final : public plexus::TransportFactory {
