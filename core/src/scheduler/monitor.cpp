@@ -165,7 +165,8 @@ Bytes Monitor::functionName(const TaskRecord& record) const {
 }
 
 void Monitor::taskEntered(const TaskRecord& record, TaskStatus status) {
-    add(StateTask{record.taskId(), functionName(record), status, displayable(record.worker), {}});
+    add(StateTask{
+        record.taskId(), functionName(record), status, displayable(record.workerId()), {}});
 }
 
 void Monitor::taskEnded(const TaskRecord& record, const TaskResult& result) {
@@ -185,8 +186,8 @@ void Monitor::taskEnded(const TaskRecord& record, const TaskResult& result) {
         default:  // workerDied, noWorker: Scaler's monitor does not count them either
             break;
     }
-    add(StateTask{record.taskId(), functionName(record), result.status, displayable(record.worker),
-                  result.metadata});
+    add(StateTask{record.taskId(), functionName(record), result.status,
+                  displayable(record.workerId()), result.metadata});
 }
 
 void Monitor::workerConnected(const Identity& worker) {

@@ -31,6 +31,11 @@ const Bytes& TaskRecord::funcObjectId() const {
     return function->first;
 }
 
+const Identity& TaskRecord::workerId() const {
+    static const Identity none;
+    return worker != nullptr ? *worker : none;
+}
+
 const RoutingKey& TaskRecord::key() const {
     return function->second.key;
 }
@@ -44,7 +49,7 @@ void TaskManager::submit(const Identity& client, Task task, Buffer frame,
         return;
     }
     TaskRecord& record = it->second;
-    record.id = it->first;
+    record.id = &it->first;
     auto c = clients_.try_emplace(client, 0).first;
     ++c->second;
     record.client = &c->first;
@@ -80,23 +85,23 @@ void TaskManager::releaseInterned(const Identity* client,
 
 void TaskManager::enqueue(TaskRecord& record, bool front) {
     record.state = TaskRecord::State::queued;
-    record.worker.clear();
+    record.worker = nullptr;
     record.sequence = front ? nextFrontSequence_-- : nextSequence_++;
     auto& queue = queues_[record.key()];
     if (front) {
-        queue.emplace_front(record.sequence, record.id);
+        queue.emplace_front(record.sequence, *record.id);
     } else {
-        queue.emplace_back(record.sequence, record.id);
+        queue.emplace_back(record.sequence, *record.id);
     }
     if (observer_) observer_->taskEntered(record, TaskStatus::inactive);
 }
 
 void TaskManager::assign(TaskRecord& record, WorkerPool::Worker& worker) {
     record.state = TaskRecord::State::assigned;
-    record.worker = worker.address.peer;
+    record.worker = &worker.address.peer;
     record.dispatched = nextDispatch_++;
     ++worker.outstanding;
-    byWorker_[record.worker].insert(record.id);
+    byWorker_[*record.worker].insert(*record.id);
     if (observer_) observer_->taskEntered(record, TaskStatus::running);
     if (record.task) {
         outbox_.send(worker.address, *record.task);
@@ -144,12 +149,13 @@ void TaskManager::dispatchTo(const Identity& workerId) {
 }
 
 void TaskManager::releaseWorkerSlot(TaskRecord& record) {
-    if (record.worker.empty()) return;
-    if (auto* worker = workers_.find(record.worker); worker != nullptr && worker->outstanding > 0) {
+    if (record.worker == nullptr) return;
+    if (auto* worker = workers_.find(*record.worker);
+        worker != nullptr && worker->outstanding > 0) {
         --worker->outstanding;
     }
-    if (auto it = byWorker_.find(record.worker); it != byWorker_.end()) {
-        it->second.erase(record.id);
+    if (auto it = byWorker_.find(*record.worker); it != byWorker_.end()) {
+        it->second.erase(*record.id);
         if (it->second.empty()) byWorker_.erase(it);
     }
 }
@@ -158,7 +164,7 @@ void TaskManager::onResult(const PeerAddress& worker, TaskResult result, const B
                            std::uint32_t frameEndpoint) {
     auto it = tasks_.find(TaskId(result.taskId));
     if (it == tasks_.end() || it->second.state == TaskRecord::State::queued ||
-        it->second.worker != worker.peer) {
+        it->second.workerId() != worker.peer) {
         // Not (or no longer) this worker's task: e.g. a worker that was presumed dead and whose
         // task already went elsewhere, or one that outlived a scheduler restart. Delivering it
         // would finish the task twice.
@@ -181,7 +187,7 @@ void TaskManager::onResult(const PeerAddress& worker, TaskResult result, const B
             assign(record, *w);
         }
     } else {
-        finish(record.id, result, &frame, frameEndpoint);
+        finish(*record.id, result, &frame, frameEndpoint);
     }
     dispatchTo(worker.peer);
 }
@@ -190,8 +196,9 @@ void TaskManager::finish(const TaskId& taskId, const TaskResult& result, const B
                          std::uint32_t frameEndpoint) {
     auto it = tasks_.find(taskId);
     if (it == tasks_.end()) return;
-    TaskRecord record = std::move(it->second);
-    tasks_.erase(it);
+    // Out of the map, but its node (and the key record.id points at) lives until this returns.
+    auto node = tasks_.extract(it);
+    TaskRecord& record = node.mapped();
     if (observer_) observer_->taskEnded(record, result);
     if (record.clientGone) {
         dropResultObjects(result);
@@ -240,19 +247,22 @@ void TaskManager::cancel(const Identity& client, const TaskCancel& request) {
         TaskResult notFound{request.taskId, TaskStatus::notFound, {}, {}};
         TaskRecord record;
         record.client = &client;
-        record.id = TaskId(request.taskId);
+        const TaskId id(request.taskId);
+        record.id = &id;
         listener_.taskFinished(record, notFound, nullptr, 0);
         return;
     }
     TaskRecord& record = it->second;
     switch (record.state) {
         case TaskRecord::State::queued:
-            finish(record.id, TaskResult{request.taskId, TaskStatus::canceled, {}, {}}, nullptr, 0);
+            finish(*record.id, TaskResult{request.taskId, TaskStatus::canceled, {}, {}}, nullptr,
+                   0);
             return;
         case TaskRecord::State::assigned:
             record.state = TaskRecord::State::canceling;
             if (observer_) observer_->taskEntered(record, TaskStatus::canceling);
-            if (auto* worker = workers_.find(record.worker)) outbox_.send(worker->address, request);
+            if (auto* worker = workers_.find(*record.worker))
+                outbox_.send(worker->address, request);
             return;
         case TaskRecord::State::canceling:
             return;
@@ -265,12 +275,12 @@ void TaskManager::abandon(const Bytes& taskId) {
     TaskRecord& record = it->second;
     record.clientGone = true;
     if (record.state == TaskRecord::State::queued) {
-        finish(record.id, TaskResult{taskId, TaskStatus::canceled, {}, {}}, nullptr, 0);
+        finish(*record.id, TaskResult{taskId, TaskStatus::canceled, {}, {}}, nullptr, 0);
     } else if (record.state == TaskRecord::State::assigned) {
         // Kept until the worker answers, so its slot stays counted; the answer is dropped.
         record.state = TaskRecord::State::canceling;
         if (observer_) observer_->taskEntered(record, TaskStatus::canceling);
-        if (auto* worker = workers_.find(record.worker))
+        if (auto* worker = workers_.find(*record.worker))
             outbox_.send(worker->address, TaskCancel{taskId, false, false});
     }
 }
@@ -315,24 +325,24 @@ void TaskManager::onWorkerGone(const Identity& workerId, WorkerExit how) {
     std::vector<TaskRecord*> requeue;
     for (std::size_t i = 0; i < lost.size(); ++i) {
         TaskRecord& record = *lost[i];
-        record.worker.clear();
+        record.worker = nullptr;
         if (record.state == TaskRecord::State::canceling) {
-            canceled.push_back(record.id);  // cancelled and its worker is gone: done
+            canceled.push_back(*record.id);  // cancelled and its worker is gone: done
         } else if (how == WorkerExit::left) {
             requeue.push_back(&record);
         } else if (policy_.onWorkerDeath == RequeuePolicy::OnWorkerDeath::fail) {
-            died.emplace_back(record.id,
+            died.emplace_back(*record.id,
                               fmt::format("worker {} died holding task {} (no heartbeat within "
                                           "the worker timeout); on_worker_death is 'fail', so it "
                                           "is not run again",
-                                          printable(workerId), toHex(record.id.view())));
+                                          printable(workerId), toHex(record.id->view())));
         } else if (i < executing && ++record.retries > policy_.maxTaskRetries) {
             died.emplace_back(
-                record.id,
+                *record.id,
                 fmt::format("worker {} died while running task {} (no heartbeat within the "
                             "worker timeout); workers died running it {} time(s) and "
                             "max_task_retries is {}, so it is not run again",
-                            printable(workerId), toHex(record.id.view()), record.retries,
+                            printable(workerId), toHex(record.id->view()), record.retries,
                             policy_.maxTaskRetries));
         } else {
             requeue.push_back(&record);
@@ -341,7 +351,7 @@ void TaskManager::onWorkerGone(const Identity& workerId, WorkerExit how) {
     if (how == WorkerExit::died) {
         std::vector<Bytes> held;
         held.reserve(lost.size());
-        for (const auto* record : lost) held.push_back(record->id.str());
+        for (const auto* record : lost) held.push_back(record->id->str());
         rememberDeadWorker(workerId, std::move(held));
     }
     // Each to the front, newest first, so the oldest ends up first. No record is finished

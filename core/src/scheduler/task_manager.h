@@ -30,12 +30,12 @@ struct TaskRecord {
     };
     using FunctionEntry = std::pair<const Bytes, Function>;
 
-    TaskId id;
+    const TaskId* id = nullptr;  ///< the TaskManager's key for it (or the asker's, for notFound)
     std::unique_ptr<Task> task;  ///< only for a task without a frame (one the scheduler built)
     Buffer frame;                ///< the client's encoded Task, forwarded unchanged if possible
     const Identity* client = nullptr;         ///< interned by the TaskManager; never null
     const FunctionEntry* function = nullptr;  ///< interned by the TaskManager
-    Identity worker;                          ///< while assigned or canceling
+    const Identity* worker = nullptr;         ///< the pool's, while assigned or canceling
     std::uint64_t sequence = 0;               ///< queue order, and the queue entry that is current
     std::uint64_t dispatched = 0;  ///< when it was last sent to a worker (a counter, not a time)
     std::unique_ptr<Bytes> graph;  ///< the graph this task is a node of, or null
@@ -44,7 +44,9 @@ struct TaskRecord {
     State state = State::queued;
     bool clientGone = false;  ///< its client left: the outcome is dropped, not delivered
 
-    Bytes taskId() const { return id.str(); }
+    Bytes taskId() const { return id->str(); }
+    /// Its worker's identity, or empty.
+    const Identity& workerId() const;
     const Bytes& funcObjectId() const;
     const RoutingKey& key() const;
 };
@@ -68,7 +70,7 @@ class TaskListener {
 class TaskObserver {
   public:
     virtual ~TaskObserver() = default;
-    /// `record` is now TaskStatus::inactive (queued), running (assigned to `record.worker`) or
+    /// `record` is now TaskStatus::inactive (queued), running (assigned to `record.workerId()`) or
     /// canceling.
     virtual void taskEntered(const TaskRecord& record, TaskStatus status) = 0;
     /// `record` ended with `result`: once per task, whether or not the outcome is delivered.
