@@ -114,7 +114,7 @@ void GraphManager::release(Graph& graph, Node& node) {
 }
 
 void GraphManager::onNodeFinished(const TaskRecord& record, const TaskResult& result) {
-    auto g = graphs_.find(*record.graph);
+    auto g = graphs_.find(*record.graph());
     if (g == graphs_.end()) return;
     Graph& graph = g->second;
     auto n = graph.nodes.find(record.taskId());

@@ -62,12 +62,11 @@ void TaskManager::submit(const Identity& client, Task task, Buffer frame,
     ++f->second.tasks;
     record.function = &*f;
     // The frame holds the task: the decoded copy is not kept beside it.
-    if (frame.empty()) record.task = std::make_unique<Task>(std::move(task));
+    if (frame.empty() || !graph.empty())
+        record.built = std::make_unique<TaskRecord::Built>(std::move(task), std::move(graph));
     record.frame = std::move(frame);
     record.frameEndpoint = frameEndpoint;
-    if (!graph.empty()) record.graph = std::make_unique<Bytes>(std::move(graph));
     if (auto* worker = workers_.pick(record.key())) {
-        record.sequence = nextSequence_++;
         assign(record, *worker);
     } else {
         enqueue(record, false);
@@ -99,12 +98,12 @@ void TaskManager::enqueue(TaskRecord& record, bool front) {
 void TaskManager::assign(TaskRecord& record, WorkerPool::Worker& worker) {
     record.state = TaskRecord::State::assigned;
     record.worker = &worker.address.peer;
-    record.dispatched = nextDispatch_++;
+    record.sequence = nextDispatch_++;
     ++worker.outstanding;
     byWorker_[*record.worker].insert(*record.id);
     if (observer_) observer_->taskEntered(record, TaskStatus::running);
-    if (record.task) {
-        outbox_.send(worker.address, *record.task);
+    if (record.frame.empty()) {
+        outbox_.send(worker.address, record.built->task);
     } else {
         outbox_.forwardFrame(worker.address, record.frameEndpoint, record.frame);
     }
@@ -183,7 +182,6 @@ void TaskManager::onResult(const PeerAddress& worker, TaskResult result, const B
         // lost it): run it elsewhere.
         enqueue(record, true);
         if (auto* w = workers_.pick(record.key())) {
-            record.sequence = nextSequence_++;
             assign(record, *w);
         }
     } else {
@@ -314,8 +312,7 @@ void TaskManager::onWorkerGone(const Identity& workerId, WorkerExit how) {
     for (const auto& taskId : it->second) lost.push_back(&tasks_.at(taskId));
     byWorker_.erase(it);
     // In the order they were sent to it: the order it runs them in.
-    std::sort(lost.begin(), lost.end(),
-              [](auto* a, auto* b) { return a->dispatched < b->dispatched; });
+    std::sort(lost.begin(), lost.end(), [](auto* a, auto* b) { return a->sequence < b->sequence; });
     const auto* worker = workers_.find(workerId);
     const std::size_t executing =
         std::max<std::size_t>(1, worker == nullptr ? 0 : worker->executors);

@@ -29,16 +29,21 @@ struct TaskRecord {
         std::size_t tasks = 0;  ///< records referring to it; it goes at 0
     };
     using FunctionEntry = std::pair<const Bytes, Function>;
+    /// What only a task without a frame has: one the scheduler built, e.g. a graph node.
+    struct Built {
+        Task task;
+        Bytes graph;  ///< the graph it is a node of, or empty
+    };
 
-    const TaskId* id = nullptr;  ///< the TaskManager's key for it (or the asker's, for notFound)
-    std::unique_ptr<Task> task;  ///< only for a task without a frame (one the scheduler built)
-    Buffer frame;                ///< the client's encoded Task, forwarded unchanged if possible
+    const TaskId* id = nullptr;    ///< the TaskManager's key for it (or the asker's, for notFound)
+    std::unique_ptr<Built> built;  ///< only for a task without a frame
+    Buffer frame;                  ///< the client's encoded Task, forwarded unchanged if possible
     const Identity* client = nullptr;         ///< interned by the TaskManager; never null
     const FunctionEntry* function = nullptr;  ///< interned by the TaskManager
     const Identity* worker = nullptr;         ///< the pool's, while assigned or canceling
-    std::uint64_t sequence = 0;               ///< queue order, and the queue entry that is current
-    std::uint64_t dispatched = 0;  ///< when it was last sent to a worker (a counter, not a time)
-    std::unique_ptr<Bytes> graph;  ///< the graph this task is a node of, or null
+    /// While queued: its queue order, and which queue entry is current. Once assigned: when it
+    /// was sent to its worker (a counter, not a time).
+    std::uint64_t sequence = 0;
     std::uint32_t frameEndpoint = 0;
     std::uint32_t retries = 0;  ///< times a worker died while (judged) executing it
     State state = State::queued;
@@ -49,6 +54,8 @@ struct TaskRecord {
     const Identity& workerId() const;
     const Bytes& funcObjectId() const;
     const RoutingKey& key() const;
+    /// The graph it is a node of, or null.
+    const Bytes* graph() const { return built && !built->graph.empty() ? &built->graph : nullptr; }
 };
 
 /// Why a worker is gone: it asked to leave (its tasks are given back), or it died (went silent
