@@ -24,9 +24,13 @@ class RecordingOutbox : public Outbox {
                  const Buffer&) override {
         send(to, message);
     }
+    void forwardFrame(const PeerAddress& to, std::uint32_t, const Buffer& frame) override {
+        forwardedFrames.emplace_back(to, frame.share());
+    }
     void requestStop() override { stopRequested = true; }
 
     std::vector<Sent> sent;
+    std::vector<std::pair<PeerAddress, Buffer>> forwardedFrames;
     bool stopRequested = false;
 };
 

@@ -18,10 +18,10 @@ using namespace scheduler_test;
 class RecordingObserver final : public SchedulerObserver {
   public:
     void taskEntered(const TaskRecord& record, TaskStatus status) override {
-        events.push_back(line(record.task.taskId, status, record.worker));
+        events.push_back(line(record.taskId(), status, record.workerId()));
     }
     void taskEnded(const TaskRecord& record, const TaskResult& result) override {
-        events.push_back(line(record.task.taskId, result.status, record.worker) + " ended " +
+        events.push_back(line(record.taskId(), result.status, record.workerId()) + " ended " +
                          result.metadata);
     }
     void workerConnected(const Identity& worker) override {

@@ -240,7 +240,7 @@ TEST_F(WorkerDeathTest, HungWorkerThatComesBackDropsItsOldTasksAndItsStaleResult
     plexusWorker(kW1, 1);
     submit("t2", "plexus:fn:f");
     EXPECT_EQ(tasksSentTo(kW1).back(), "t2");  // the least loaded: kW2 still holds t1
-    EXPECT_EQ(scheduler->tasks().find("t1")->worker, kW2);
+    EXPECT_EQ(scheduler->tasks().find("t1")->workerId(), kW2);
 }
 
 TEST_F(WorkerDeathTest, AResultForATaskNobodyKnowsHasItsObjectsDeleted) {

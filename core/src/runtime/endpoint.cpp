@@ -88,6 +88,10 @@ bool Endpoint::send(const PeerId& peer, const Message& message) {
     return true;
 }
 
+Result<Message> Endpoint::decode(const Buffer& frame) const {
+    return codec_->decode(frame);
+}
+
 void Endpoint::sendFrame(const PeerId& peer, Buffer frame) {
     transport_->send(peer, std::move(frame));
 }

@@ -74,6 +74,8 @@ class Endpoint final : public TransportHandler {
     /// Sends an already-encoded frame unchanged (forwarding between peers of the same codec).
     void sendFrame(const PeerId& peer, Buffer frame);
     void disconnect(const PeerId& peer);
+    /// Decodes a frame this endpoint received earlier (to re-encode it for another codec).
+    Result<Message> decode(const Buffer& frame) const;
 
     std::uint32_t index() const { return index_; }
     const EndpointConfig& config() const { return config_; }

@@ -114,10 +114,10 @@ void GraphManager::release(Graph& graph, Node& node) {
 }
 
 void GraphManager::onNodeFinished(const TaskRecord& record, const TaskResult& result) {
-    auto g = graphs_.find(record.graph);
+    auto g = graphs_.find(*record.graph());
     if (g == graphs_.end()) return;
     Graph& graph = g->second;
-    auto n = graph.nodes.find(record.task.taskId);
+    auto n = graph.nodes.find(record.taskId());
     if (n == graph.nodes.end() || n->second.done) return;
     Node& node = n->second;
     if (result.status != TaskStatus::success) return fail(graph, node.task.taskId, result);

@@ -159,14 +159,14 @@ StateScheduler Monitor::stateOf(Clock::time_point now) {
 }
 
 Bytes Monitor::functionName(const TaskRecord& record) const {
-    if (!record.key.empty()) return displayable(record.key);  // a native function, by name
-    const auto* object = core_.objects().find(record.task.funcObjectId);
+    if (!record.key().empty()) return displayable(record.key());  // a native function, by name
+    const auto* object = core_.objects().find(record.funcObjectId());
     return object != nullptr ? displayable(object->name) : Bytes("<Unknown>");  // Scaler's word
 }
 
 void Monitor::taskEntered(const TaskRecord& record, TaskStatus status) {
     add(StateTask{
-        record.task.taskId, functionName(record), status, displayable(record.worker), {}});
+        record.taskId(), functionName(record), status, displayable(record.workerId()), {}});
 }
 
 void Monitor::taskEnded(const TaskRecord& record, const TaskResult& result) {
@@ -186,8 +186,8 @@ void Monitor::taskEnded(const TaskRecord& record, const TaskResult& result) {
         default:  // workerDied, noWorker: Scaler's monitor does not count them either
             break;
     }
-    add(StateTask{record.task.taskId, functionName(record), result.status,
-                  displayable(record.worker), result.metadata});
+    add(StateTask{record.taskId(), functionName(record), result.status,
+                  displayable(record.workerId()), result.metadata});
 }
 
 void Monitor::workerConnected(const Identity& worker) {

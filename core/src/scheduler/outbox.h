@@ -26,6 +26,10 @@ class Outbox {
     /// endpoints share a codec, otherwise `message` re-encoded.
     virtual void forward(const PeerAddress& to, std::uint32_t from, const Message& message,
                          const Buffer& frame) = 0;
+    /// Sends a Task that arrived as `frame` on endpoint `from` and was not kept decoded: the
+    /// frame itself when both endpoints share a codec, otherwise decoded with `from`'s codec and
+    /// re-encoded. A frame that no longer decodes is dropped with a logged reason.
+    virtual void forwardFrame(const PeerAddress& to, std::uint32_t from, const Buffer& frame) = 0;
     /// Asks the runtime to stop once what was sent has been flushed (cluster shutdown).
     virtual void requestStop() = 0;
 };

@@ -134,6 +134,24 @@ void Scheduler::forward(const PeerAddress& to, std::uint32_t from, const Message
     }
 }
 
+void Scheduler::forwardFrame(const PeerAddress& to, std::uint32_t from, const Buffer& frame) {
+    auto& target = *endpoints_.at(to.endpoint);
+    const auto& source = *endpoints_.at(from);
+    if (target.config().codec == source.config().codec) {
+        if (monitor_) monitor_->countSent(MessageKind::task);
+        target.sendFrame(to.peer, frame.share());
+        return;
+    }
+    auto message = source.decode(frame);
+    if (!message) {
+        logger().error("cannot decode a kept frame from endpoint {} for {}: {}", from,
+                       printable(to.peer), message.error().describe());
+        return;
+    }
+    if (monitor_) monitor_->countSent(kindOf(*message));
+    target.send(to.peer, *message);
+}
+
 void Scheduler::requestStop() {
     // Let the transports flush what was just queued (shutdown notices to workers) before the
     // loop stops; the endpoints are destroyed, and their queues drained, after run() returns.

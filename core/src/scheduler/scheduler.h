@@ -61,6 +61,7 @@ class Scheduler final : public EndpointListener, public Outbox {
     void send(const PeerAddress& to, const Message& message) override;
     void forward(const PeerAddress& to, std::uint32_t from, const Message& message,
                  const Buffer& frame) override;
+    void forwardFrame(const PeerAddress& to, std::uint32_t from, const Buffer& frame) override;
     void requestStop() override;
 
   private:

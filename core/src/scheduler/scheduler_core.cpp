@@ -179,7 +179,7 @@ void SchedulerCore::onObjectInstruction(const PeerAddress& from, ObjectInstructi
 
 void SchedulerCore::onTaskCancel(const PeerAddress& from, const TaskCancel& cancel) {
     const TaskRecord* record = tasks_.find(cancel.taskId);
-    if ((record != nullptr && !record->graph.empty()) || record == nullptr) {
+    if ((record != nullptr && record->graph()) || record == nullptr) {
         if (graphs_.cancel(from.peer, cancel.taskId)) return;
     }
     tasks_.cancel(from.peer, cancel);
@@ -242,8 +242,8 @@ void SchedulerCore::workerGone(const Identity& worker, WorkerExit how, std::stri
 
 void SchedulerCore::taskFinished(const TaskRecord& record, const TaskResult& result,
                                  const Buffer* frame, std::uint32_t frameEndpoint) {
-    if (!record.graph.empty()) return graphs_.onNodeFinished(record, result);
-    deliver(record.client, result, frame, frameEndpoint);
+    if (record.graph()) return graphs_.onNodeFinished(record, result);
+    deliver(*record.client, result, frame, frameEndpoint);
 }
 
 void SchedulerCore::deliver(const Identity& client, const TaskResult& result, const Buffer* frame,

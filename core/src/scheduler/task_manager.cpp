@@ -27,93 +27,103 @@ TaskManager::TaskManager(Outbox& outbox, WorkerPool& workers, ObjectManager& obj
                          TaskListener& listener, RequeuePolicy policy)
     : outbox_(outbox), workers_(workers), objects_(objects), listener_(listener), policy_(policy) {}
 
+const Bytes& TaskRecord::funcObjectId() const {
+    return function->first;
+}
+
+const Identity& TaskRecord::workerId() const {
+    static const Identity none;
+    return worker != nullptr ? *worker : none;
+}
+
+const RoutingKey& TaskRecord::key() const {
+    return function->second.key;
+}
+
 void TaskManager::submit(const Identity& client, Task task, Buffer frame,
                          std::uint32_t frameEndpoint, Bytes graph) {
-    const Bytes taskId = task.taskId;
-    auto [it, inserted] = tasks_.try_emplace(taskId);
+    auto [it, inserted] = tasks_.try_emplace(TaskId(task.taskId));
     if (!inserted) {
         logger().warn("client {} submitted task {} twice; the second copy is ignored",
-                      printable(client), toHex(taskId));
+                      printable(client), toHex(task.taskId));
         return;
     }
     TaskRecord& record = it->second;
-    record.key = routingKeyOf(task.funcObjectId);
-    record.task = std::move(task);
+    record.id = &it->first;
+    auto c = clients_.try_emplace(client, 0).first;
+    ++c->second;
+    record.client = &c->first;
+    auto f = functions_.find(task.funcObjectId);
+    if (f == functions_.end()) {
+        RoutingKey key = routingKeyOf(task.funcObjectId);
+        f = functions_.try_emplace(task.funcObjectId, TaskRecord::Function{std::move(key), 0})
+                .first;
+    }
+    ++f->second.tasks;
+    record.function = &*f;
+    // The frame holds the task: the decoded copy is not kept beside it.
+    if (frame.empty() || !graph.empty())
+        record.built = std::make_unique<TaskRecord::Built>(std::move(task), std::move(graph));
     record.frame = std::move(frame);
     record.frameEndpoint = frameEndpoint;
-    record.client = client;
-    record.graph = std::move(graph);
-    byClient_[client].insert(taskId);
-    if (auto* worker = workers_.pick(record.key)) {
-        record.sequence = nextSequence_++;
+    if (auto* worker = workers_.pick(record.key())) {
         assign(record, *worker);
     } else {
         enqueue(record, false);
     }
 }
 
+void TaskManager::releaseInterned(const Identity* client,
+                                  const TaskRecord::FunctionEntry* function) {
+    if (auto c = clients_.find(*client); c != clients_.end() && --c->second == 0) clients_.erase(c);
+    if (auto f = functions_.find(function->first);
+        f != functions_.end() && --f->second.tasks == 0) {
+        functions_.erase(f);
+    }
+}
+
 void TaskManager::enqueue(TaskRecord& record, bool front) {
     record.state = TaskRecord::State::queued;
-    record.worker.clear();
+    record.worker = nullptr;
     record.sequence = front ? nextFrontSequence_-- : nextSequence_++;
-    auto& queue = queues_[record.key];
+    auto& queue = queues_[record.key()];
     if (front) {
-        queue.emplace_front(record.sequence, record.task.taskId);
+        queue.emplace_front(record.sequence, *record.id);
     } else {
-        queue.emplace_back(record.sequence, record.task.taskId);
+        queue.emplace_back(record.sequence, *record.id);
     }
     if (observer_) observer_->taskEntered(record, TaskStatus::inactive);
 }
 
 void TaskManager::assign(TaskRecord& record, WorkerPool::Worker& worker) {
     record.state = TaskRecord::State::assigned;
-    record.worker = worker.address.peer;
-    record.dispatched = nextDispatch_++;
+    record.worker = &worker.address.peer;
+    record.sequence = nextDispatch_++;
     ++worker.outstanding;
-    byWorker_[record.worker].insert(record.task.taskId);
+    byWorker_[*record.worker].insert(*record.id);
     if (observer_) observer_->taskEntered(record, TaskStatus::running);
-    if (!record.frame.empty()) {
-        outbox_.forward(worker.address, record.frameEndpoint, record.task, record.frame);
+    if (record.frame.empty()) {
+        outbox_.send(worker.address, record.built->task);
     } else {
-        outbox_.send(worker.address, record.task);
+        outbox_.forwardFrame(worker.address, record.frameEndpoint, record.frame);
     }
 }
 
-TaskRecord* TaskManager::popQueued(const RoutingKey& key) {
-    auto q = queues_.find(key);
-    if (q == queues_.end()) return nullptr;
-    auto& queue = q->second;
-    while (!queue.empty()) {
-        auto [sequence, taskId] = std::move(queue.front());
-        queue.pop_front();
-        auto it = tasks_.find(taskId);
-        if (it != tasks_.end() && it->second.state == TaskRecord::State::queued &&
-            it->second.sequence == sequence) {
-            if (queue.empty()) queues_.erase(q);
-            return &it->second;
-        }
-    }
-    queues_.erase(q);
-    return nullptr;
+bool TaskManager::isCurrent(const std::pair<std::uint64_t, TaskId>& entry) const {
+    auto it = tasks_.find(entry.second);
+    return it != tasks_.end() && it->second.state == TaskRecord::State::queued &&
+           it->second.sequence == entry.first;
 }
 
-std::deque<std::pair<std::uint64_t, Bytes>>* TaskManager::oldestQueueFor(
-    const WorkerPool::Worker& worker) {
+TaskManager::Queue* TaskManager::oldestQueueFor(const WorkerPool::Worker& worker) {
     // The queue (among those this worker can serve) whose head was queued first. Stale heads
     // are dropped first so the comparison sees live tasks.
-    std::deque<std::pair<std::uint64_t, Bytes>>* best = nullptr;
+    Queue* best = nullptr;
     auto consider = [&](const RoutingKey& key) {
         auto q = queues_.find(key);
         if (q == queues_.end()) return;
         auto& queue = q->second;
-        while (!queue.empty()) {
-            auto it = tasks_.find(queue.front().second);
-            if (it != tasks_.end() && it->second.state == TaskRecord::State::queued &&
-                it->second.sequence == queue.front().first) {
-                break;
-            }
-            queue.pop_front();
-        }
+        while (!queue.empty() && !isCurrent(queue.front())) queue.pop_front();
         if (!queue.empty() && (best == nullptr || queue.front().first < best->front().first))
             best = &queue;
     };
@@ -131,28 +141,29 @@ void TaskManager::dispatchTo(const Identity& workerId) {
     while (worker->outstanding < worker->capacity) {
         auto* queue = oldestQueueFor(*worker);
         if (queue == nullptr) return;
-        auto [sequence, taskId] = std::move(queue->front());
+        TaskRecord& record = tasks_.at(queue->front().second);
         queue->pop_front();
-        assign(tasks_.at(taskId), *worker);
+        assign(record, *worker);
     }
 }
 
 void TaskManager::releaseWorkerSlot(TaskRecord& record) {
-    if (record.worker.empty()) return;
-    if (auto* worker = workers_.find(record.worker); worker != nullptr && worker->outstanding > 0) {
+    if (record.worker == nullptr) return;
+    if (auto* worker = workers_.find(*record.worker);
+        worker != nullptr && worker->outstanding > 0) {
         --worker->outstanding;
     }
-    if (auto it = byWorker_.find(record.worker); it != byWorker_.end()) {
-        it->second.erase(record.task.taskId);
+    if (auto it = byWorker_.find(*record.worker); it != byWorker_.end()) {
+        it->second.erase(*record.id);
         if (it->second.empty()) byWorker_.erase(it);
     }
 }
 
 void TaskManager::onResult(const PeerAddress& worker, TaskResult result, const Buffer& frame,
                            std::uint32_t frameEndpoint) {
-    auto it = tasks_.find(result.taskId);
+    auto it = tasks_.find(TaskId(result.taskId));
     if (it == tasks_.end() || it->second.state == TaskRecord::State::queued ||
-        it->second.worker != worker.peer) {
+        it->second.workerId() != worker.peer) {
         // Not (or no longer) this worker's task: e.g. a worker that was presumed dead and whose
         // task already went elsewhere, or one that outlived a scheduler restart. Delivering it
         // would finish the task twice.
@@ -170,32 +181,30 @@ void TaskManager::onResult(const PeerAddress& worker, TaskResult result, const B
         // The worker gave up a task nobody cancelled (Scaler's balancing path, or a worker that
         // lost it): run it elsewhere.
         enqueue(record, true);
-        if (auto* w = workers_.pick(record.key)) {
-            record.sequence = nextSequence_++;
+        if (auto* w = workers_.pick(record.key())) {
             assign(record, *w);
         }
     } else {
-        finish(result.taskId, result, &frame, frameEndpoint);
+        finish(*record.id, result, &frame, frameEndpoint);
     }
     dispatchTo(worker.peer);
 }
 
-void TaskManager::finish(const Bytes& taskId, const TaskResult& result, const Buffer* frame,
+void TaskManager::finish(const TaskId& taskId, const TaskResult& result, const Buffer* frame,
                          std::uint32_t frameEndpoint) {
     auto it = tasks_.find(taskId);
     if (it == tasks_.end()) return;
-    TaskRecord record = std::move(it->second);
-    tasks_.erase(it);
-    if (auto c = byClient_.find(record.client); c != byClient_.end()) {
-        c->second.erase(taskId);
-        if (c->second.empty()) byClient_.erase(c);
-    }
+    // Out of the map, but its node (and the key record.id points at) lives until this returns.
+    auto node = tasks_.extract(it);
+    TaskRecord& record = node.mapped();
     if (observer_) observer_->taskEnded(record, result);
     if (record.clientGone) {
         dropResultObjects(result);
     } else {
         listener_.taskFinished(record, result, frame, frameEndpoint);
     }
+    // After the listener: what it does (a graph submitting its next nodes) may reuse them.
+    releaseInterned(record.client, record.function);
 }
 
 void TaskManager::dropResultObjects(const TaskResult& result) {
@@ -207,49 +216,51 @@ void TaskManager::dropResultObjects(const TaskResult& result) {
     }
 }
 
-void TaskManager::finishWorkerDied(const Bytes& taskId, const std::string& why) {
+void TaskManager::finishWorkerDied(const TaskId& taskId, const std::string& why) {
     auto it = tasks_.find(taskId);
     if (it == tasks_.end()) return;
     const TaskRecord& record = it->second;
-    TaskResult result{taskId, TaskStatus::workerDied, {}, {}};
+    TaskResult result{taskId.str(), TaskStatus::workerDied, {}, {}};
     if (!record.clientGone) {
         // A result object with the reason, owned by the client like any result: a plexus client
         // fetches it for the error it raises; a stock client raises WorkerDiedError without it,
         // and the object goes when the client clears or leaves.
         ObjectManager::Object object;
-        object.owner = record.client;
+        object.owner = *record.client;
         object.name = "<worker died>";
         object.chunks.push_back(Buffer::copyOf(std::string_view(why)));
-        Bytes id = newObjectId(objectIdPrefix(record.client));
+        Bytes id = newObjectId(objectIdPrefix(*record.client));
         objects_.put(id, std::move(object));
         result.results.push_back(std::move(id));
     }
-    logger().warn("{}; the task of client {} ends as workerDied", why, printable(record.client));
+    logger().warn("{}; the task of client {} ends as workerDied", why, printable(*record.client));
     finish(taskId, result, nullptr, 0);
 }
 
 void TaskManager::cancel(const Identity& client, const TaskCancel& request) {
-    auto it = tasks_.find(request.taskId);
-    if (it == tasks_.end() || it->second.client != client) {
+    auto it = tasks_.find(TaskId(request.taskId));
+    if (it == tasks_.end() || *it->second.client != client) {
         // Unknown (already finished, or never submitted): say so; clients ignore results for
         // tasks they no longer track.
         TaskResult notFound{request.taskId, TaskStatus::notFound, {}, {}};
         TaskRecord record;
-        record.client = client;
-        record.task.taskId = request.taskId;
+        record.client = &client;
+        const TaskId id(request.taskId);
+        record.id = &id;
         listener_.taskFinished(record, notFound, nullptr, 0);
         return;
     }
     TaskRecord& record = it->second;
     switch (record.state) {
         case TaskRecord::State::queued:
-            finish(request.taskId, TaskResult{request.taskId, TaskStatus::canceled, {}, {}},
-                   nullptr, 0);
+            finish(*record.id, TaskResult{request.taskId, TaskStatus::canceled, {}, {}}, nullptr,
+                   0);
             return;
         case TaskRecord::State::assigned:
             record.state = TaskRecord::State::canceling;
             if (observer_) observer_->taskEntered(record, TaskStatus::canceling);
-            if (auto* worker = workers_.find(record.worker)) outbox_.send(worker->address, request);
+            if (auto* worker = workers_.find(*record.worker))
+                outbox_.send(worker->address, request);
             return;
         case TaskRecord::State::canceling:
             return;
@@ -257,17 +268,17 @@ void TaskManager::cancel(const Identity& client, const TaskCancel& request) {
 }
 
 void TaskManager::abandon(const Bytes& taskId) {
-    auto it = tasks_.find(taskId);
+    auto it = tasks_.find(TaskId(taskId));
     if (it == tasks_.end()) return;
     TaskRecord& record = it->second;
     record.clientGone = true;
     if (record.state == TaskRecord::State::queued) {
-        finish(taskId, TaskResult{taskId, TaskStatus::canceled, {}, {}}, nullptr, 0);
+        finish(*record.id, TaskResult{taskId, TaskStatus::canceled, {}, {}}, nullptr, 0);
     } else if (record.state == TaskRecord::State::assigned) {
         // Kept until the worker answers, so its slot stays counted; the answer is dropped.
         record.state = TaskRecord::State::canceling;
         if (observer_) observer_->taskEntered(record, TaskStatus::canceling);
-        if (auto* worker = workers_.find(record.worker))
+        if (auto* worker = workers_.find(*record.worker))
             outbox_.send(worker->address, TaskCancel{taskId, false, false});
     }
 }
@@ -301,35 +312,34 @@ void TaskManager::onWorkerGone(const Identity& workerId, WorkerExit how) {
     for (const auto& taskId : it->second) lost.push_back(&tasks_.at(taskId));
     byWorker_.erase(it);
     // In the order they were sent to it: the order it runs them in.
-    std::sort(lost.begin(), lost.end(),
-              [](auto* a, auto* b) { return a->dispatched < b->dispatched; });
+    std::sort(lost.begin(), lost.end(), [](auto* a, auto* b) { return a->sequence < b->sequence; });
     const auto* worker = workers_.find(workerId);
     const std::size_t executing =
         std::max<std::size_t>(1, worker == nullptr ? 0 : worker->executors);
 
-    std::vector<Bytes> canceled;
-    std::vector<std::pair<Bytes, std::string>> died;
+    std::vector<TaskId> canceled;
+    std::vector<std::pair<TaskId, std::string>> died;
     std::vector<TaskRecord*> requeue;
     for (std::size_t i = 0; i < lost.size(); ++i) {
         TaskRecord& record = *lost[i];
-        record.worker.clear();
+        record.worker = nullptr;
         if (record.state == TaskRecord::State::canceling) {
-            canceled.push_back(record.task.taskId);  // cancelled and its worker is gone: done
+            canceled.push_back(*record.id);  // cancelled and its worker is gone: done
         } else if (how == WorkerExit::left) {
             requeue.push_back(&record);
         } else if (policy_.onWorkerDeath == RequeuePolicy::OnWorkerDeath::fail) {
-            died.emplace_back(record.task.taskId,
+            died.emplace_back(*record.id,
                               fmt::format("worker {} died holding task {} (no heartbeat within "
                                           "the worker timeout); on_worker_death is 'fail', so it "
                                           "is not run again",
-                                          printable(workerId), toHex(record.task.taskId)));
+                                          printable(workerId), toHex(record.id->view())));
         } else if (i < executing && ++record.retries > policy_.maxTaskRetries) {
             died.emplace_back(
-                record.task.taskId,
+                *record.id,
                 fmt::format("worker {} died while running task {} (no heartbeat within the "
                             "worker timeout); workers died running it {} time(s) and "
                             "max_task_retries is {}, so it is not run again",
-                            printable(workerId), toHex(record.task.taskId), record.retries,
+                            printable(workerId), toHex(record.id->view()), record.retries,
                             policy_.maxTaskRetries));
         } else {
             requeue.push_back(&record);
@@ -338,14 +348,14 @@ void TaskManager::onWorkerGone(const Identity& workerId, WorkerExit how) {
     if (how == WorkerExit::died) {
         std::vector<Bytes> held;
         held.reserve(lost.size());
-        for (const auto* record : lost) held.push_back(record->task.taskId);
+        for (const auto* record : lost) held.push_back(record->id->str());
         rememberDeadWorker(workerId, std::move(held));
     }
     // Each to the front, newest first, so the oldest ends up first. No record is finished
     // before this (finishing may erase records, e.g. through a graph that fails).
     for (auto r = requeue.rbegin(); r != requeue.rend(); ++r) enqueue(**r, true);
     for (const auto& taskId : canceled)
-        finish(taskId, TaskResult{taskId, TaskStatus::canceled, {}, {}}, nullptr, 0);
+        finish(taskId, TaskResult{taskId.str(), TaskStatus::canceled, {}, {}}, nullptr, 0);
     for (const auto& [taskId, why] : died) finishWorkerDied(taskId, why);
     // The queue heads may now run on other workers with room.
     for (const auto& [identity, w] : workers_.workers()) {
@@ -354,14 +364,18 @@ void TaskManager::onWorkerGone(const Identity& workerId, WorkerExit how) {
 }
 
 void TaskManager::onClientGone(const Identity& client) {
-    auto it = byClient_.find(client);
-    if (it == byClient_.end()) return;
-    const std::vector<Bytes> ids(it->second.begin(), it->second.end());
+    auto c = clients_.find(client);
+    if (c == clients_.end()) return;
+    std::vector<Bytes> ids;
+    ids.reserve(c->second);
+    for (const auto& [id, record] : tasks_) {
+        if (record.client == &c->first) ids.push_back(id.str());
+    }
     for (const auto& taskId : ids) abandon(taskId);
 }
 
 const TaskRecord* TaskManager::find(const Bytes& taskId) const {
-    auto it = tasks_.find(taskId);
+    auto it = tasks_.find(TaskId(taskId));
     return it == tasks_.end() ? nullptr : &it->second;
 }
 
@@ -372,8 +386,8 @@ std::size_t TaskManager::queuedCount() const {
 }
 
 std::size_t TaskManager::tasksOf(const Identity& client) const {
-    auto it = byClient_.find(client);
-    return it == byClient_.end() ? 0 : it->second.size();
+    auto it = clients_.find(client);
+    return it == clients_.end() ? 0 : it->second;
 }
 
 }  // namespace plexus::detail

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -12,26 +13,49 @@
 #include "scheduler/object_manager.h"
 #include "scheduler/outbox.h"
 #include "scheduler/requeue_policy.h"
+#include "scheduler/task_id.h"
 #include "scheduler/worker_pool.h"
 
 namespace plexus::detail {
 
-/// One task the scheduler holds, from submission until its result is delivered.
+/// One task the scheduler holds, from submission until its result is delivered. Only what
+/// routing needs is kept beside the client's encoded Task: the full Task is decoded again from
+/// the frame where it is needed (forwarding to an endpoint with another codec).
 struct TaskRecord {
     enum class State { queued, assigned, canceling };
+    /// A function object id shared by the tasks that call it, with its routing key.
+    struct Function {
+        RoutingKey key;
+        std::size_t tasks = 0;  ///< records referring to it; it goes at 0
+    };
+    using FunctionEntry = std::pair<const Bytes, Function>;
+    /// What only a task without a frame has: one the scheduler built, e.g. a graph node.
+    struct Built {
+        Task task;
+        Bytes graph;  ///< the graph it is a node of, or empty
+    };
 
-    Task task;
-    Buffer frame;  ///< the client's encoded Task, forwarded unchanged if possible
+    const TaskId* id = nullptr;    ///< the TaskManager's key for it (or the asker's, for notFound)
+    std::unique_ptr<Built> built;  ///< only for a task without a frame
+    Buffer frame;                  ///< the client's encoded Task, forwarded unchanged if possible
+    const Identity* client = nullptr;         ///< interned by the TaskManager; never null
+    const FunctionEntry* function = nullptr;  ///< interned by the TaskManager
+    const Identity* worker = nullptr;         ///< the pool's, while assigned or canceling
+    /// While queued: its queue order, and which queue entry is current. Once assigned: when it
+    /// was sent to its worker (a counter, not a time).
+    std::uint64_t sequence = 0;
     std::uint32_t frameEndpoint = 0;
-    Identity client;
-    RoutingKey key;
+    std::uint32_t retries = 0;  ///< times a worker died while (judged) executing it
     State state = State::queued;
-    Identity worker;               ///< while assigned or canceling
-    std::uint64_t sequence = 0;    ///< queue order, and the queue entry that is current
-    std::uint64_t dispatched = 0;  ///< when it was last sent to a worker (a counter, not a time)
-    std::uint32_t retries = 0;     ///< times a worker died while (judged) executing it
-    Bytes graph;                   ///< the graph this task is a node of, or empty
-    bool clientGone = false;       ///< its client left: the outcome is dropped, not delivered
+    bool clientGone = false;  ///< its client left: the outcome is dropped, not delivered
+
+    Bytes taskId() const { return id->str(); }
+    /// Its worker's identity, or empty.
+    const Identity& workerId() const;
+    const Bytes& funcObjectId() const;
+    const RoutingKey& key() const;
+    /// The graph it is a node of, or null.
+    const Bytes* graph() const { return built && !built->graph.empty() ? &built->graph : nullptr; }
 };
 
 /// Why a worker is gone: it asked to leave (its tasks are given back), or it died (went silent
@@ -53,7 +77,7 @@ class TaskListener {
 class TaskObserver {
   public:
     virtual ~TaskObserver() = default;
-    /// `record` is now TaskStatus::inactive (queued), running (assigned to `record.worker`) or
+    /// `record` is now TaskStatus::inactive (queued), running (assigned to `record.workerId()`) or
     /// canceling.
     virtual void taskEntered(const TaskRecord& record, TaskStatus status) = 0;
     /// `record` ended with `result`: once per task, whether or not the outcome is delivered.
@@ -112,32 +136,39 @@ class TaskManager {
   private:
     void enqueue(TaskRecord& record, bool front);
     void assign(TaskRecord& record, WorkerPool::Worker& worker);
-    void finish(const Bytes& taskId, const TaskResult& result, const Buffer* frame,
+    void finish(const TaskId& taskId, const TaskResult& result, const Buffer* frame,
                 std::uint32_t frameEndpoint);
     /// Ends a task of a dead worker with workerDied and a result object holding `why`.
-    void finishWorkerDied(const Bytes& taskId, const std::string& why);
+    void finishWorkerDied(const TaskId& taskId, const std::string& why);
     /// Deletes the result objects of a result nobody will receive (stale, or for a client
     /// that left), so they do not stay in the store forever.
     void dropResultObjects(const TaskResult& result);
     void rememberDeadWorker(const Identity& worker, std::vector<Bytes> held);
     void releaseWorkerSlot(TaskRecord& record);
-    TaskRecord* popQueued(const RoutingKey& key);
-    std::deque<std::pair<std::uint64_t, Bytes>>* oldestQueueFor(const WorkerPool::Worker& worker);
+    using Queue = std::deque<std::pair<std::uint64_t, TaskId>>;
+    Queue* oldestQueueFor(const WorkerPool::Worker& worker);
+    bool isCurrent(const std::pair<std::uint64_t, TaskId>& entry) const;
+    /// Drops a finished record's references to its interned client and function.
+    void releaseInterned(const Identity* client, const TaskRecord::FunctionEntry* function);
 
     Outbox& outbox_;
     WorkerPool& workers_;
     ObjectManager& objects_;
     TaskListener& listener_;
     const RequeuePolicy policy_;
-    std::unordered_map<Bytes, TaskRecord> tasks_;
+    std::unordered_map<TaskId, TaskRecord> tasks_;
     // Per routing key, queued tasks in order as (sequence, task id). Entries whose task is no
     // longer queued with that sequence (cancelled, re-assigned) are skipped when reached.
     // Sequences order all queues as one: a task put at the back gets the next number up from
     // the middle of the range, one put at the front the next number down, so comparing the
     // heads of two queues tells which task would come first in a single queue.
-    std::unordered_map<RoutingKey, std::deque<std::pair<std::uint64_t, Bytes>>> queues_;
-    std::unordered_map<Identity, std::unordered_set<Bytes>> byWorker_;
-    std::unordered_map<Identity, std::unordered_set<Bytes>> byClient_;
+    std::unordered_map<RoutingKey, Queue> queues_;
+    std::unordered_map<Identity, std::unordered_set<TaskId>> byWorker_;
+    // Interned: each client's identity with its count of tasks, each function object id with its
+    // routing key. Records point at the entries (unordered_map nodes do not move); an entry goes
+    // when its last record has finished. A leaving client's tasks are found by a scan of tasks_.
+    std::unordered_map<Identity, std::size_t> clients_;
+    std::unordered_map<Bytes, TaskRecord::Function> functions_;
     // The tasks each recently dead worker held, oldest death first, for when it comes back.
     std::deque<std::pair<Identity, std::vector<Bytes>>> deadWorkers_;
     std::uint64_t nextSequence_ = std::uint64_t{1} << 63;
