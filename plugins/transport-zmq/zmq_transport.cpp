@@ -270,10 +270,8 @@ void ZmqTransport::sendNow(const PeerId& peer, Buffer frame) {
 }
 
 void ZmqTransport::send(const PeerId& peer, Buffer frame) {
-    // From the I/O thread, straight to the socket: that keeps this thread's sends in order, and
-    // what another thread queued before posting the work now running has already gone out.
-    // (Queueing some of them would let later direct sends overtake those queued.)
-    if (onIoThread() && !stopping_) return sendNow(peer, std::move(frame));
+    // Queued even on the I/O thread (where it costs no wake-up): a send must never call the
+    // handler before it returns, and writing to a socket may report on its link.
     enqueue(Command{Command::Kind::Send, peer, std::move(frame), {}});
 }
 

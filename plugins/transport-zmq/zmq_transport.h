@@ -29,10 +29,9 @@ namespace plexus::zmq {
 /// used by one thread only), makes every handler call and runs all post()ed work. send(),
 /// disconnect() and post() may be called from any thread: they append to a mutex-protected
 /// command list and, only when that list was empty, write an eventfd that the I/O thread has in
-/// its zmq_poll set, so a burst of sends costs one wake-up. From the I/O thread itself nothing is
-/// written: a send goes straight to its socket, and after queueing a command the next loop turn
-/// polls without blocking. listen() and connect() run on the I/O thread and wait for it (inline
-/// when called from it).
+/// its zmq_poll set, so a burst of sends costs one wake-up. From the I/O thread itself the
+/// eventfd is not written: the commands run before that thread blocks again. listen() and
+/// connect() run on the I/O thread and wait for it (inline when called from it).
 ///
 /// Links (see accepted_peers.h for the listening side):
 ///  - A connect()ed link is up from its handshake (monitor ZMQ_EVENT_HANDSHAKE_SUCCEEDED) to
@@ -66,10 +65,9 @@ namespace plexus::zmq {
 /// send() costs the caller what it costs in the other pattern: a post to the I/O thread.
 ///
 /// Destruction: sends and disconnects queued before it are carried out (post()ed work is
-/// dropped), then every socket is closed with
-/// ZMQ_LINGER = linger_ms and the I/O thread joined; the context's termination then waits (up to
-/// the linger) for queued frames to be written. No handler call starts after the I/O thread
-/// stops. Must not run on the I/O thread.
+/// dropped), then every socket is closed with ZMQ_LINGER = linger_ms and the I/O thread joined;
+/// the context's termination then waits (up to the linger) for queued frames to be written. No
+/// handler call starts after the I/O thread stops. Must not run on the I/O thread.
 class ZmqTransport final : public Transport {
   public:
     /// Throws if the context, the eventfd or the I/O thread cannot be made (the factory catches).
@@ -155,7 +153,7 @@ class ZmqTransport final : public Transport {
 
     ::zmq::context_t context_;
     std::atomic<bool> destroying_{false};  // set first thing in the destructor: no work starts
-    int wakeFd_ = -1;  // eventfd: written by post() when the command list was empty
+    int wakeFd_ = -1;  // eventfd: written by enqueue() when the command list was empty
 
     std::mutex mutex_;
     std::vector<Command> commands_;  // guarded by mutex_

@@ -37,7 +37,7 @@ struct PinnedAbi {
 constexpr PinnedAbi kPinnedAbis[] = {
     {1, 0, 0xf4c856af81e6c700ull},
     {2, 0, 0x93a253ed54370deeull},  // Message gained workerCapabilities (ordinal 24)
-    {3, 0, 0xd19f101d089ae7e1ull},  // Transport::post (an event loop hosted on the I/O thread)
+    {3, 0, 0xa7816dbe35019c3bull},  // Transport::post (an event loop hosted on the I/O thread)
 };
 
 // The headers that make up the plugin ABI, as plugin_abi.h lists them, plus identity.h, which

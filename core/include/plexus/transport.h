@@ -40,9 +40,10 @@ public:
 /// codecs or message types. A transport owns its I/O thread(s).
 ///
 /// Thread-safety: send(), disconnect() and post() may be called from any thread, including the
-/// I/O thread itself (from a handler call or posted work), where they cost no wake-up. listen()
-/// and connect() are called during setup, from one thread. The destructor closes every link and
-/// joins the I/O thread; no handler call starts after it returns.
+/// I/O thread itself (from a handler call or posted work), where they cost no wake-up; they never
+/// call the handler before they return. listen() and connect() are called during setup, from one
+/// thread. The destructor closes every link and joins the I/O thread; no handler call starts
+/// after it returns.
 class Transport {
 public:
     virtual ~Transport() = default;
