@@ -215,10 +215,13 @@ void GraphManager::onClientGone(const Identity& client) {
 void GraphManager::complete(const Bytes& graphId, TaskStatus status) {
     auto g = graphs_.find(graphId);
     if (g == graphs_.end()) return;
+    // Callers may pass the graph's own id (graph.id), which the erase below frees: everything
+    // delivered afterwards is copied out first.
+    TaskResult result{graphId, status, {}, {}};
     const Identity client = g->second.client;
     for (const auto& [nodeId, node] : g->second.nodes) graphOfNode_.erase(nodeId);
     graphs_.erase(g);
-    deliver_(client, TaskResult{graphId, status, {}, {}});
+    deliver_(client, std::move(result));
 }
 
 }  // namespace plexus::detail
