@@ -580,12 +580,17 @@ TEST_P(TransportSuite, PostRunsWorkInOrderOnTheIoThread) {
     EXPECT_EQ(steps, (std::vector<std::string>{"outer begins", "outer ends", "inner"}));
 
     // A frame sent before post() leaves before the frames the posted work sends from the I/O
-    // thread (where sending must not wait for a wake-up).
+    // thread, and a send there never calls the handler before it returns (the I/O thread is
+    // busy with the work, so any call in between would be a re-entrant one).
     constexpr int kRounds = 300;
+    std::atomic<int> reentered{0};
     for (int i = 0; i < kRounds; ++i) {
         server.transport->send(client.identity, frameOf(std::to_string(2 * i)));
-        server.transport->post([transport = server.transport.get(), peer = client.identity, i] {
+        server.transport->post([transport = server.transport.get(), handler = server.handler.get(),
+                                peer = client.identity, i, &reentered] {
+            const std::size_t calls = handler->calls();
             transport->send(peer, frameOf(std::to_string(2 * i + 1)));
+            if (handler->calls() != calls) ++reentered;
         });
     }
     ASSERT_TRUE(waitUntil([&] { return client.handler->frameCount(address) == 2 * kRounds; }));
@@ -602,6 +607,7 @@ TEST_P(TransportSuite, PostRunsWorkInOrderOnTheIoThread) {
             ASSERT_LT(position[2 * i - 1], position[2 * i + 1]) << "frame " << 2 * i + 1;
         }
     }
+    EXPECT_EQ(reentered.load(), 0);
     EXPECT_TRUE(server.handler->contractHeld());
 }
 
