@@ -28,9 +28,16 @@ fail() {
 }
 
 [ "$(id -u)" -eq 0 ] || fail "must run as root: it installs and purges the plexus packages"
-for package in plexus plexus-dev; do
+# A plexus already on the machine would be replaced and then purged. On a CI machine (CI=true,
+# disposable) a leftover install, e.g. from an earlier run that was killed before its cleanup, is
+# purged first; on anyone else's machine the test refuses to touch it.
+for package in plexus-dev plexus; do
     if dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed\|config-files"; then
-        fail "the package $package is already on this machine; this test installs and purges it, so remove it first (apt-get purge $package)"
+        [ "${CI:-}" = true ] ||
+            fail "the package $package is already on this machine; this test installs and purges it, so remove it first (apt-get purge $package), or run with CI=true to let it do so"
+        echo "test-packages: CI=true: purging the $package already installed on this machine" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq "$package" >/dev/null 2>&1 ||
+            fail "could not purge the $package already installed on this machine"
     fi
 done
 
