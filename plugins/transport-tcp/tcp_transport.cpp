@@ -20,6 +20,7 @@ TcpTransport::TcpTransport(const TransportContext& context, TcpOptions options)
       work_(asio::make_work_guard(io_)),
       env_{io_, *context.handler, encodePreamble(context.identity), context.maxFrameBytes, options},
       accepted_(env_) {
+    env_.flushSends = [this] { flushSends(); };
     thread_ = std::thread([this] { runLoop(); });
 }
 
@@ -167,7 +168,9 @@ void TcpTransport::disconnect(const PeerId& peer) {
 
 void TcpTransport::post(std::function<void()> work) {
     asio::post(io_, [this, work = std::move(work)] {
-        if (!destroying_.load(std::memory_order_acquire)) work();
+        if (destroying_.load(std::memory_order_acquire)) return;
+        work();
+        flushSends();  // what the work sent leaves now, not after another pass of the loop
     });
 }
 
