@@ -18,9 +18,14 @@ namespace asio = boost::asio;
 TcpTransport::TcpTransport(const TransportContext& context, TcpOptions options)
     : io_(1),  // one thread runs it: asio can skip its internal locking
       work_(asio::make_work_guard(io_)),
-      env_{io_, *context.handler, encodePreamble(context.identity), context.maxFrameBytes, options},
+      env_{io_,
+           *context.handler,
+           encodePreamble(context.identity),
+           context.maxFrameBytes,
+           options,
+           false,
+           [this] { flushSends(); }},
       accepted_(env_) {
-    env_.flushSends = [this] { flushSends(); };
     thread_ = std::thread([this] { runLoop(); });
 }
 
