@@ -679,7 +679,7 @@ int runMemory(const Options& o) {
         const std::size_t frame =
             taskFrameBytes(client->identity(), clientOptions(o, scheduler.address));
         const auto cancelStart = Clock::now();
-        client->disconnect();  // cancels every pending task (TaskCancel each), then leaves
+        client->disconnect();  // leaves: the scheduler cancels every pending task
         futures.clear();
         // The scheduler drops the client's tasks once it has processed the cancels and the
         // disconnect; wait until its resident set stops shrinking.

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 
 #include <boost/asio/io_context.hpp>
 
@@ -23,6 +24,10 @@ struct LinkEnv {
     /// Set on the I/O thread when the transport starts shutting down. From then on links close
     /// silently: the handler is not called any more.
     bool stopping = false;
+    /// Hands the frames queued by TcpTransport::send() to their connections now. A connection
+    /// calls it at the end of each read turn, so that the answers to the frames it delivered
+    /// leave at once. Set by the transport; must not be called from inside itself.
+    std::function<void()> flushSends;
 
     // The only way links call the handler: nothing once stopping, and an exception from the
     // handler (a bug there) is logged and swallowed so that it cannot leave a link half-updated.

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 #include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
 #include "plexus/identity.h"
@@ -93,7 +94,15 @@ void Connection::start() {
                                                   self->decoder_.describePosition())});
     });
     startWrite();  // the preamble goes out at once, without waiting for the peer's
-    startRead();
+    error_code ec;
+    socket_.non_blocking(true, ec);  // reads return would_block rather than block the I/O thread
+    if (ec) {
+        close(Error{ErrorKind::Io, "cannot make the socket non-blocking: " + ec.message()});
+        return;
+    }
+    // Read before waiting: bytes that arrived before this connection existed may have had their
+    // readiness reported already.
+    readAvailable();
 }
 
 void Connection::send(Buffer frame) {
@@ -118,26 +127,57 @@ void Connection::close(const Error& reason) {
 }
 
 void Connection::startRead() {
-    const std::span<std::byte> direct = decoder_.directTarget();
-    if (direct.size() >= chunk_.size()) {
-        socket_.async_read_some(asio::buffer(direct.data(), direct.size()),
-                                [self = shared_from_this()](const error_code& ec, std::size_t n) {
-                                    self->onRead(ec, n, true);
-                                });
-    } else {
-        socket_.async_read_some(asio::buffer(chunk_),
-                                [self = shared_from_this()](const error_code& ec, std::size_t n) {
-                                    self->onRead(ec, n, false);
-                                });
-    }
+    // A wait, not an async read: asio would first try the read at once, a recvfrom that finds
+    // the socket empty since the previous turn drained it.
+    socket_.async_wait(asio::socket_base::wait_read,
+                       [self = shared_from_this()](const error_code& ec) {
+                           if (self->closed_) return;
+                           if (ec) {
+                               self->close(self->readFailure(ec));
+                               return;
+                           }
+                           self->readAvailable();
+                       });
 }
 
-void Connection::onRead(const error_code& ec, std::size_t count, bool direct) {
-    if (closed_) return;
-    if (ec) {
-        close(readFailure(ec));
+void Connection::readAvailable() {
+    bool drained = false;
+    for (std::size_t reads = 0; reads < kMaxReadsPerTurn && !drained; ++reads) {
+        const std::span<std::byte> direct = decoder_.directTarget();
+        const bool intoFrame = direct.size() >= chunk_.size();
+        const asio::mutable_buffer target =
+            intoFrame ? asio::buffer(direct.data(), direct.size()) : asio::buffer(chunk_);
+        error_code ec;
+        const std::size_t count = socket_.read_some(target, ec);  // non-blocking (start())
+        if (ec == asio::error::would_block) {
+            drained = true;
+            break;
+        }
+        if (ec) {
+            close(readFailure(ec));
+            return;
+        }
+        if (!deliver(count, intoFrame)) return;
+        // The answers to what was just read leave now, not after another pass of the event
+        // loop (nor after the rest of this turn: a peer waiting for them would sit idle).
+        if (env_.flushSends) env_.flushSends();
+        if (closed_) return;
+        drained = count < target.size();
+    }
+    if (drained) {
+        // Bytes that arrive from now on make the socket readable again, and this wait is
+        // registered before the handler returns: none can be missed.
+        startRead();
         return;
     }
+    // Every read of this turn filled its buffer, so more bytes may be waiting, and readiness is
+    // not signalled again for them: read on once the other links have had their turn.
+    asio::post(env_.io, [self = shared_from_this()] {
+        if (!self->closed_) self->readAvailable();
+    });
+}
+
+bool Connection::deliver(std::size_t count, bool direct) {
     decoded_.clear();
     Result<void> decoded;
     if (direct) {
@@ -153,16 +193,16 @@ void Connection::onRead(const error_code& ec, std::size_t count, bool direct) {
         events_.onHandshake(*this);
     }
     for (Buffer& frame : decoded_) {
-        if (closed_) return;
+        if (closed_) return false;
         events_.onFrame(*this, std::move(frame));
     }
     decoded_.clear();
-    if (closed_) return;
+    if (closed_) return false;
     if (!decoded) {
         close(decoded.error());
-        return;
+        return false;
     }
-    startRead();
+    return true;
 }
 
 Error Connection::readFailure(const error_code& ec) const {

@@ -45,8 +45,11 @@ class ConnectionEvents {
 ///
 /// Writes: a queue with ONE async_write in flight; each write gathers the length headers and
 /// payloads of all queued frames (up to kMaxFramesPerWrite) into one buffer sequence.
-/// Reads: kReadChunkBytes at a time, decoding every frame in the chunk; the rest of a frame larger
-/// than a chunk is read straight into that frame's own Buffer.
+/// Reads: non-blocking, kReadChunkBytes at a time, decoding every frame in the chunk; the rest of
+/// a frame larger than a chunk is read straight into that frame's own Buffer. A turn reads until
+/// the socket is drained (a short read) or kMaxReadsPerTurn, flushing after each read the sends
+/// that its frames caused (LinkEnv::flushSends); then it waits for readiness (after a drain) or
+/// posts the next turn (otherwise).
 /// Failures (wrong magic, oversize identity or frame, truncated stream, silent peer past the
 /// handshake timeout, socket errors) close the connection with a logged reason.
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -54,6 +57,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     /// Large enough to pick up many small frames per read() call; small enough to keep
     /// thousands of idle connections cheap.
     static constexpr std::size_t kReadChunkBytes = 64 * 1024;
+    /// Bounds one read turn (256 KiB in chunks), so that a fast sender cannot starve other links.
+    static constexpr std::size_t kMaxReadsPerTurn = 4;
     /// Bounds the gather list of one write; frames beyond it go in the next write.
     static constexpr std::size_t kMaxFramesPerWrite = 1024;
 
@@ -85,8 +90,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::deque<Buffer> takeUnsent() { return std::move(queue_); }
 
   private:
+    /// Waits for the socket to become readable, then readAvailable().
     void startRead();
-    void onRead(const boost::system::error_code& ec, std::size_t count, bool direct);
+    /// One read turn (see the class comment).
+    void readAvailable();
+    /// Decodes `count` bytes just read (into the chunk, or straight into a frame if `direct`) and
+    /// hands over what they complete. False if the connection closed meanwhile.
+    bool deliver(std::size_t count, bool direct);
     void startWrite();
     void onWritten(const boost::system::error_code& ec);
     /// Classifies the end of a read: clean EOF, EOF mid-handshake or mid-frame, or an error.

@@ -18,7 +18,13 @@ namespace asio = boost::asio;
 TcpTransport::TcpTransport(const TransportContext& context, TcpOptions options)
     : io_(1),  // one thread runs it: asio can skip its internal locking
       work_(asio::make_work_guard(io_)),
-      env_{io_, *context.handler, encodePreamble(context.identity), context.maxFrameBytes, options},
+      env_{io_,
+           *context.handler,
+           encodePreamble(context.identity),
+           context.maxFrameBytes,
+           options,
+           false,
+           [this] { flushSends(); }},
       accepted_(env_) {
     thread_ = std::thread([this] { runLoop(); });
 }
@@ -167,7 +173,9 @@ void TcpTransport::disconnect(const PeerId& peer) {
 
 void TcpTransport::post(std::function<void()> work) {
     asio::post(io_, [this, work = std::move(work)] {
-        if (!destroying_.load(std::memory_order_acquire)) work();
+        if (destroying_.load(std::memory_order_acquire)) return;
+        work();
+        flushSends();  // what the work sent leaves now, not after another pass of the loop
     });
 }
 

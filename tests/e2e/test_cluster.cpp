@@ -93,6 +93,29 @@ TEST(Cluster, CancelledTasksNeverRunAndOthersFinish) {
     for (auto& f : queued) EXPECT_THROW(f.get(), TaskCanceled);
 }
 
+// A client that leaves with many tasks pending sends no TaskCancel per task: its ClientDisconnect
+// cancels them all, on the scheduler and on the worker, so none of them runs.
+TEST(Cluster, DisconnectWithManyPendingTasksCancelsThemAll) {
+    SchedulerProcess scheduler;
+    WorkerProcesses workers(scheduler.address(), 1, /*executors=*/1);
+    {
+        auto client = connectClient(scheduler.address());
+        ASSERT_TRUE(client);
+        Future busy = client->submit("e2e.sleep_ms", std::int64_t{200});
+        // 2,000 x 100 ms: more than three minutes on the one executor if they were not cancelled.
+        std::vector<std::tuple<std::int64_t>> work(2'000, std::tuple<std::int64_t>{100});
+        auto pending = client->map("e2e.sleep_ms", work);
+        ASSERT_TRUE(busy.waitFor(60s));
+        client->disconnect();
+        for (auto& f : pending) EXPECT_THROW(f.get(), ClientDisconnected);
+    }
+    auto later = connectClient(scheduler.address());
+    ASSERT_TRUE(later);
+    Future after = later->submit("e2e.square", std::int64_t{12});
+    ASSERT_TRUE(after.waitFor(60s)) << "the left client's tasks still occupy the worker";
+    EXPECT_EQ(after.get<std::int64_t>(), 144);
+}
+
 // A worker killed with SIGKILL in the middle of a batch: its tasks are re-run elsewhere, and the
 // client sees every task finish exactly once with the right result.
 TEST(Cluster, WorkerKilledMidBatchLosesNoTask) {

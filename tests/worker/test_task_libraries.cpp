@@ -29,8 +29,9 @@ TEST(TaskLibraries, LoadsAGoodLibraryAndRunsItsFunctions) {
     TaskLibraries libraries;
     ASSERT_TRUE(libraries.load(library("maths")).has_value());
     ASSERT_TRUE(libraries.load(library("other")).has_value());
-    EXPECT_EQ(libraries.names(), (std::vector<std::string>{"concat", "fail", "reverse", "square",
-                                                           "throw_int", "wait_for_file"}));
+    EXPECT_EQ(libraries.names(),
+              (std::vector<std::string>{"concat", "fail", "mark_and_wait_for_file", "reverse",
+                                        "square", "throw_int", "wait_for_file"}));
     EXPECT_EQ(libraries.find("nope"), nullptr);
 
     bool success = false;

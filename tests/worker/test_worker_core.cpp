@@ -1,6 +1,8 @@
 // WorkerCore driven directly: messages in, messages out, a fake clock and executors the test
 // runs by hand, so ordering and timing are checked exactly.
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "worker/worker_core.h"
@@ -14,6 +16,15 @@ class FakeOutbox final : public WorkerOutbox {
   public:
     void send(const Message& message) override { sent.push_back(cloneMessage(message)); }
     void execute(TaskJob job) override { jobs.push_back(std::move(job)); }
+    // A job not started yet (still in `jobs`) can be taken back.
+    bool withdraw(const Bytes& taskId) override {
+        auto it = std::find_if(jobs.begin(), jobs.end(),
+                               [&](const TaskJob& job) { return job.taskId == taskId; });
+        if (it == jobs.end()) return false;
+        withdrawn.push_back(taskId);
+        jobs.erase(it);
+        return true;
+    }
     void cancelRunning(const Bytes& taskId) override { cancelledRunning.push_back(taskId); }
     void exit(int code, std::chrono::milliseconds grace) override {
         exitCode = code;
@@ -38,7 +49,9 @@ class FakeOutbox final : public WorkerOutbox {
     }
 
     std::vector<Message> sent;
-    std::vector<TaskJob> jobs;
+    std::vector<TaskJob> jobs;  // handed to the executors, not started
+    std::vector<TaskJob> started;
+    std::vector<Bytes> withdrawn;
     std::vector<Bytes> cancelledRunning;
     std::optional<int> exitCode;
     std::chrono::milliseconds exitGrace{-1};
@@ -49,10 +62,17 @@ class WorkerCoreTest : public ::testing::Test {
     void SetUp() override {
         ASSERT_TRUE(libraries_.load(std::filesystem::path(PLEXUS_TEST_TASK_LIBRARY_DIR) /
                                     "libtasks_maths.so"));
+        makeCore(1, 16);
+    }
+
+    // A fresh core whose link is up, with nothing sent yet.
+    void makeCore(std::uint32_t executors, std::uint32_t jobsPerExecutor) {
         WorkerSettings settings;
         settings.identity = "1|Worker|abc";
-        settings.executors = 1;
+        settings.executors = executors;
+        settings.jobsPerExecutor = jobsPerExecutor;
         settings.deathTimeout = 10s;
+        core_.reset();
         core_ = std::make_unique<WorkerCore>(settings, libraries_, outbox_, now_);
         core_->onLinkUp(now_);
         outbox_.sent.clear();
@@ -85,10 +105,28 @@ class WorkerCoreTest : public ::testing::Test {
 
     // Runs the oldest job handed to the executors and reports it back.
     void runNextJob() {
+        startNextJob();
+        finishStartedJob();
+    }
+    // An executor takes the oldest job handed to it (it can no longer be withdrawn).
+    void startNextJob() {
         ASSERT_FALSE(outbox_.jobs.empty());
-        TaskJob job = std::move(outbox_.jobs.front());
+        outbox_.started.push_back(std::move(outbox_.jobs.front()));
         outbox_.jobs.erase(outbox_.jobs.begin());
+    }
+    // The oldest started job finishes and is reported.
+    void finishStartedJob() {
+        ASSERT_FALSE(outbox_.started.empty());
+        TaskJob job = std::move(outbox_.started.front());
+        outbox_.started.erase(outbox_.started.begin());
         core_->onTaskFinished(job.taskId, runTaskJob(job));
+    }
+
+    // The task ids of `jobs`, in order.
+    static std::vector<Bytes> idsOf(const std::vector<TaskJob>& jobs) {
+        std::vector<Bytes> out;
+        for (const auto& job : jobs) out.push_back(job.taskId);
+        return out;
     }
 
     TaskLibraries libraries_;
@@ -172,9 +210,9 @@ TEST_F(WorkerCoreTest, AnObjectAlreadyRequestedIsNotRequestedAgain) {
     core_->onMessage(response({"b"}, {{"B"}}), now_);
     EXPECT_TRUE(outbox_.jobs.empty());
     core_->onMessage(response({"a"}, {{"A"}}), now_);
-    EXPECT_EQ(outbox_.jobs.size(), 1u);  // one executor: t2 waits in the queue
+    // Both ready: both handed to the one executor, to run back to back in this order.
+    EXPECT_EQ(idsOf(outbox_.jobs), (std::vector<Bytes>{"t1", "t2"}));
     runNextJob();
-    ASSERT_EQ(outbox_.jobs.size(), 1u);
     runNextJob();
     const auto results = outbox_.sentOf<TaskResult>();
     ASSERT_EQ(results.size(), 2u);
@@ -205,36 +243,87 @@ TEST_F(WorkerCoreTest, FailuresCarryTheErrorText) {
     EXPECT_NE(texts[2].find("plexus:fn:"), std::string::npos) << texts[2];
 }
 
-TEST_F(WorkerCoreTest, CancelDropsWaitingAndQueuedTasksButNotRunningOnes) {
-    core_->onMessage(task("running", "concat", {}),
-                     now_);  // no arguments: straight to the executor
+TEST_F(WorkerCoreTest, CancelDropsTasksNotStartedButNotRunningOnes) {
+    makeCore(1, 2);  // one executor, two jobs handed to it at a time
+    // No arguments: straight to the executor, until it holds two jobs.
+    core_->onMessage(task("running", "concat", {}), now_);
+    core_->onMessage(task("atExecutor", "concat", {}), now_);
     core_->onMessage(task("queued", "concat", {}), now_);
     core_->onMessage(task("waiting", "concat", {"a"}), now_);
-    ASSERT_EQ(outbox_.jobs.size(), 1u);
-    EXPECT_EQ(outbox_.jobs[0].functionName, "concat");
+    ASSERT_EQ(idsOf(outbox_.jobs), (std::vector<Bytes>{"running", "atExecutor"}));
+    startNextJob();
     outbox_.sent.clear();
 
     core_->onMessage(TaskCancel{"waiting"}, now_);
     core_->onMessage(TaskCancel{"queued"}, now_);
+    core_->onMessage(TaskCancel{"atExecutor"}, now_);
     core_->onMessage(TaskCancel{"running"}, now_);
     core_->onMessage(TaskCancel{"unknown"}, now_);
     auto results = outbox_.sentOf<TaskResult>();
-    ASSERT_EQ(results.size(), 4u);
-    EXPECT_EQ(results[0].status, TaskStatus::canceled);
-    EXPECT_TRUE(results[0].results.empty());
-    EXPECT_EQ(results[1].status, TaskStatus::canceled);
-    EXPECT_EQ(results[2].status, TaskStatus::notFound);
-    EXPECT_EQ(results[3].status, TaskStatus::notFound);
-    // Only the running one is handed to the executor to stop (a task process is killed).
+    ASSERT_EQ(results.size(), 5u);
+    const std::vector<TaskStatus> expected{TaskStatus::canceled, TaskStatus::canceled,
+                                           TaskStatus::canceled, TaskStatus::notFound,
+                                           TaskStatus::notFound};
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        EXPECT_EQ(results[i].status, expected[i]) << results[i].taskId;
+        EXPECT_TRUE(results[i].results.empty());
+    }
+    // The job waiting at the executor was taken back; only the running one is handed to the
+    // executor to stop (a task process is killed).
+    EXPECT_EQ(outbox_.withdrawn, std::vector<Bytes>{"atExecutor"});
+    EXPECT_TRUE(outbox_.jobs.empty());
     EXPECT_EQ(outbox_.cancelledRunning, std::vector<Bytes>{"running"});
 
     // The running task's result is dropped; the cancelled ones never run; late objects are cached.
     outbox_.sent.clear();
-    runNextJob();
+    finishStartedJob();
     core_->onMessage(response({"a"}, {{"A"}}), now_);
     EXPECT_TRUE(outbox_.sent.empty());
     EXPECT_TRUE(outbox_.jobs.empty());
     EXPECT_EQ(core_->heldTasks(), 0u);
+    EXPECT_EQ(core_->dispatchedTasks(), 0u);
+}
+
+TEST_F(WorkerCoreTest, HandsJobsPerExecutorAheadAndRefillsAsTheyFinish) {
+    makeCore(2, 2);
+    for (const char* id : {"t1", "t2", "t3", "t4", "t5", "t6"})
+        core_->onMessage(task(id, "concat", {}), now_);
+    EXPECT_EQ(idsOf(outbox_.jobs), (std::vector<Bytes>{"t1", "t2", "t3", "t4"}));
+    EXPECT_EQ(core_->dispatchedTasks(), 4u);
+    // Busy as far as the scheduler can tell; it is told of two executors, not four slots.
+    core_->onMessage(WorkerHeartbeatEcho{}, now_);
+    core_->onTick(now_ + 1s);
+    const auto heartbeats = outbox_.sentOf<WorkerHeartbeat>();
+    ASSERT_EQ(heartbeats.size(), 1u);
+    EXPECT_TRUE(heartbeats[0].taskLock);
+    EXPECT_EQ(heartbeats[0].queuedTasks, 6u);
+    const auto capabilities = outbox_.sentOf<WorkerCapabilities>();
+    ASSERT_EQ(capabilities.size(), 1u);
+    EXPECT_EQ(capabilities[0].executors, 2u);
+
+    // Each finished job makes room for the next queued task; a withdrawn one does too.
+    runNextJob();
+    EXPECT_EQ(idsOf(outbox_.jobs), (std::vector<Bytes>{"t2", "t3", "t4", "t5"}));
+    core_->onMessage(TaskCancel{"t3"}, now_);
+    EXPECT_EQ(idsOf(outbox_.jobs), (std::vector<Bytes>{"t2", "t4", "t5", "t6"}));
+    while (!outbox_.jobs.empty()) runNextJob();
+    std::vector<Bytes> answered;
+    for (const auto& result : outbox_.sentOf<TaskResult>()) answered.push_back(result.taskId);
+    EXPECT_EQ(answered, (std::vector<Bytes>{"t1", "t3", "t2", "t4", "t5", "t6"}));
+    EXPECT_EQ(core_->heldTasks(), 0u);
+}
+
+TEST_F(WorkerCoreTest, LeavingTakesBackJobsNotStarted) {
+    for (const char* id : {"t1", "t2", "t3"}) core_->onMessage(task(id, "concat", {}), now_);
+    startNextJob();
+    core_->leave(0, "test");
+    // The jobs waiting at the executor never start; the running one's result is dropped.
+    std::sort(outbox_.withdrawn.begin(), outbox_.withdrawn.end());
+    EXPECT_EQ(outbox_.withdrawn, (std::vector<Bytes>{"t2", "t3"}));
+    EXPECT_TRUE(outbox_.jobs.empty());
+    outbox_.sent.clear();
+    finishStartedJob();
+    EXPECT_TRUE(outbox_.sent.empty());
 }
 
 TEST_F(WorkerCoreTest, ShutdownLeavesWithExitZero) {

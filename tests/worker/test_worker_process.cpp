@@ -235,13 +235,18 @@ TEST_P(WorkerProcessEitherIsolation, CancelDropsTasksNotStartedAndAnswersNotFoun
     WorkerProcess worker(scheduler, isolation() + "  executors: 1\n");
     ASSERT_TRUE(scheduler.waitForHeartbeats(1)) << worker.process().output();
     const std::string gate = (worker.dir().path() / "gate").string();
+    const std::string started = (worker.dir().path() / "started").string();
 
     // "blocker" occupies the one executor until the gate file exists.
-    scheduler.send(nativeTask("blocker", "wait_for_file", {"gate-path"}));
+    scheduler.send(nativeTask("blocker", "mark_and_wait_for_file", {"started-path", "gate-path"}));
     auto request = scheduler.next();
     ASSERT_TRUE(request.has_value());
-    scheduler.send(contentFor(std::get<ObjectRequest>(*request).objectIds, {{"gate-path", gate}}));
-    // "queued" waits for the executor; "waiting" waits for an object that is never delivered.
+    scheduler.send(contentFor(std::get<ObjectRequest>(*request).objectIds,
+                              {{"started-path", started}, {"gate-path", gate}}));
+    ASSERT_TRUE(waitUntil([&] { return std::filesystem::exists(started); }, 60s))
+        << worker.process().output();
+    // "queued" is handed to the busy executor and waits there to start; "waiting" waits for an
+    // object that is never delivered.
     scheduler.send(nativeTask("queued", "concat", {"gate-path"}));
     scheduler.send(nativeTask("waiting", "concat", {"never"}));
     request = scheduler.next();

@@ -430,12 +430,13 @@ void ClientCore::handle(CloseCommand& command) {
         pendingDeletes_.clear();
         return closeLink();
     }
-    // Scaler's order: cancel what is still pending, drop every object this client owns, leave.
+    // Drop every object this client owns, then leave. Tasks still pending are not cancelled one
+    // by one: a scheduler (plexus's or Scaler's) cancels every task of a client that sends
+    // ClientDisconnect, so a TaskCancel per task would only cost a frame each way.
     std::vector<Bytes> deletes = std::move(pendingDeletes_);
     pendingDeletes_.clear();
     for (auto& [taskId, entry] : tasks_) {
         entry.future->fail(ClientDisconnected(command.reason));
-        if (!entry.cancelSent && entry.resultId.empty()) send(TaskCancel{taskId, false, false});
         deletes.insert(deletes.end(), entry.ownedArgs.begin(), entry.ownedArgs.end());
         if (!entry.resultId.empty()) deletes.push_back(entry.resultId);
     }

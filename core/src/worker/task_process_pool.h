@@ -23,10 +23,10 @@ namespace plexus::detail {
 /// the cancel, the result would be dropped, and the executor is free again at once.
 ///
 /// Threads: every method is thread-safe. The worker calls run() from its executor threads (at
-/// most `size` at once, since WorkerCore never has more jobs out than executors; more would
-/// wait), and cancel(), replaceExited() and close() from its loop thread. Processes are started
-/// on a thread the pool owns, whoever asks: PR_SET_PDEATHSIG ties a process to the thread that
-/// started it, and that thread lives as long as the pool, however executor threads come and go.
+/// most `size` at once: it has that many; more would wait), and cancel(), replaceExited() and
+/// close() from its loop thread. Processes are started on a thread the pool owns, whoever asks:
+/// PR_SET_PDEATHSIG ties a process to the thread that started it, and that thread lives as long
+/// as the pool, however executor threads come and go.
 class TaskProcessPool {
   public:
     TaskProcessPool(TaskProcessSettings settings, std::size_t size);

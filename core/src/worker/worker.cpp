@@ -1,5 +1,6 @@
 #include "worker/worker.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "plexus/log.h"
@@ -83,6 +84,8 @@ Result<void> Worker::startTaskProcesses() {
 
 int Worker::run() {
     loop_.run();
+    // Jobs waiting at the executors belong to tasks the scheduler re-queues: none starts now.
+    if (executors_) executors_->discardQueued();
     // Close the link now: nothing more will be sent, and the scheduler should see us go at once.
     endpoint_.reset();
     // Tasks still running were abandoned (the scheduler re-queues them): stop their processes.
@@ -123,14 +126,42 @@ void Worker::send(const Message& message) {
 }
 
 void Worker::execute(TaskJob job) {
-    // std::function needs a copyable callable and a TaskJob holds move-only Buffers.
-    auto shared = std::make_shared<TaskJob>(std::move(job));
-    executors_->submit([this, shared]() mutable {
-        TaskOutcome outcome = taskProcesses_ ? taskProcesses_->run(*shared) : runTaskJob(*shared);
-        Bytes taskId = std::move(shared->taskId);
-        shared.reset();  // release the argument bytes before reporting
-        finished_.push(Finished{std::move(taskId), std::move(outcome)});
-    });
+    // The jobs handed out while the loop handles one batch of frames (or of results) reach the
+    // executors together after it: one lock and one wake-up for the batch.
+    if (unsubmitted_.empty()) loop_.post([this] { submitJobs(); });
+    unsubmitted_.push_back(std::move(job));
+}
+
+void Worker::submitJobs() {
+    std::vector<ExecutorPool::Job> jobs;
+    jobs.reserve(unsubmitted_.size());
+    for (auto& job : unsubmitted_) {
+        Bytes key = job.taskId;
+        // std::function needs a copyable callable, and a TaskJob holds move-only Buffers.
+        auto shared = std::make_shared<TaskJob>(std::move(job));
+        jobs.push_back(ExecutorPool::Job{
+            [this, shared = std::move(shared)]() mutable { runJob(std::move(shared)); },
+            std::move(key)});
+    }
+    unsubmitted_.clear();
+    executors_->submit(std::move(jobs));
+}
+
+void Worker::runJob(std::shared_ptr<TaskJob> job) {
+    TaskOutcome outcome = taskProcesses_ ? taskProcesses_->run(*job) : runTaskJob(*job);
+    Bytes taskId = std::move(job->taskId);
+    job.reset();  // release the argument bytes before reporting
+    finished_.push(Finished{std::move(taskId), std::move(outcome)});
+}
+
+bool Worker::withdraw(const Bytes& taskId) {
+    auto it = std::find_if(unsubmitted_.begin(), unsubmitted_.end(),
+                           [&](const TaskJob& job) { return job.taskId == taskId; });
+    if (it != unsubmitted_.end()) {
+        unsubmitted_.erase(it);
+        return true;
+    }
+    return executors_->withdraw(taskId);
 }
 
 void Worker::cancelRunning(const Bytes& taskId) {

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "plexus/plugin_registry.h"
 #include "runtime/endpoint.h"
@@ -23,8 +24,9 @@ namespace plexus::detail {
 /// - the event loop runs on the transport's I/O thread (the endpoint hosts it), which decodes
 ///   frames and hands them to the core inline; WorkerCore and every EndpointListener and
 ///   WorkerOutbox method below run there. run() blocks the calling thread until the worker ends.
-/// - `executors` threads run task code and hand outcomes back to the loop in batches: one post
-///   per batch, made by the executor that finds the completion inbox empty;
+/// - `executors` threads run task code, taking jobs from a queue the loop fills in batches (a
+///   few per executor, WorkerSettings::jobsPerExecutor), and hand outcomes back to the loop in
+///   batches: one post per batch, made by the executor that finds the completion inbox empty;
 ///   with isolation: process, each of them instead hands its job to a task process
 ///   (TaskProcessPool) and waits;
 /// - leave() may be called from any thread (the signal watcher's).
@@ -60,11 +62,16 @@ class Worker final : public EndpointListener, public WorkerOutbox {
     // WorkerOutbox (loop thread)
     void send(const Message& message) override;
     void execute(TaskJob job) override;
+    bool withdraw(const Bytes& taskId) override;
     void cancelRunning(const Bytes& taskId) override;
     void exit(int exitCode, std::chrono::milliseconds grace) override;
 
   private:
     Result<void> startTaskProcesses();
+    /// Hands the jobs execute() collected to the executors (loop thread).
+    void submitJobs();
+    /// Runs `job` and hands its outcome to the loop (executor thread).
+    void runJob(std::shared_ptr<TaskJob> job);
 
     struct Finished {
         Bytes taskId;
@@ -87,11 +94,12 @@ class Worker final : public EndpointListener, public WorkerOutbox {
     Identity identity_;
     std::unique_ptr<WorkerCore> core_;
     std::unique_ptr<TaskProcessPool> taskProcesses_;  // isolation: process only
-    LoopInbox<Finished> finished_;  // executors -> loop
+    LoopInbox<Finished> finished_;                    // executors -> loop
     std::unique_ptr<ExecutorPool> executors_;
     std::unique_ptr<Endpoint> endpoint_;
     PeerId scheduler_;
-    std::optional<int> exitCode_;  // loop thread: set once the worker decided to end
+    std::optional<int> exitCode_;       // loop thread: set once the worker decided to end
+    std::vector<TaskJob> unsubmitted_;  // loop thread: execute()d, submitJobs() posted
 };
 
 }  // namespace plexus::detail

@@ -1,5 +1,6 @@
 #include "worker/worker_core.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -123,7 +124,7 @@ void WorkerCore::sendHeartbeat(WorkerClock::time_point now) {
     WorkerHeartbeat heartbeat;
     heartbeat.queuedTasks = static_cast<std::uint32_t>(tasks_.size());
     heartbeat.latencyUS = latencyUS_;
-    heartbeat.taskLock = running_ >= settings_.executors;
+    heartbeat.taskLock = dispatched_ >= settings_.executors;
     outbox_.send(heartbeat);
     awaitingEcho_ = true;
     heartbeatSent_ = now;
@@ -174,6 +175,10 @@ void WorkerCore::leave(int exitCode, std::string_view reason) {
     exitCode_ = exitCode;
     logger().info("leaving ({}); abandoning {} task(s), the scheduler re-queues them", reason,
                   tasks_.size());
+    // Jobs waiting at the executors must not start now (their results would be dropped).
+    for (const auto& [taskId, state] : tasks_) {
+        if (state.stage == Stage::dispatched && outbox_.withdraw(taskId)) --dispatched_;
+    }
     if (linkUp_) outbox_.send(DisconnectRequest{settings_.identity});
     outbox_.exit(exitCode, linkUp_ ? kLeaveGrace : std::chrono::milliseconds(0));
 }
@@ -238,7 +243,15 @@ void WorkerCore::onTaskCancel(const TaskCancel& cancel) {
         return;
     }
     TaskState& state = it->second;
-    if (state.stage == Stage::running) {
+    if (state.stage == Stage::dispatched && outbox_.withdraw(cancel.taskId)) {
+        // It was waiting at an executor and will never start: as good as queued here.
+        --dispatched_;
+        tasks_.erase(it);
+        outbox_.send(TaskResult{cancel.taskId, TaskStatus::canceled, {}, {}});
+        dispatch();
+        return;
+    }
+    if (state.stage == Stage::dispatched) {
         // Scaler's worker answers a (non-forced) cancel of a running task with notFound, and so
         // does this one; the task has then ended for the client and its result is dropped when
         // it completes. The executor may stop it sooner: a task process is killed at once.
@@ -275,21 +288,23 @@ void WorkerCore::advance(const Bytes& taskId) {
 }
 
 void WorkerCore::dispatch() {
-    while (running_ < settings_.executors && !ready_.empty()) {
+    const std::size_t room =
+        std::size_t{settings_.executors} * std::max<std::uint32_t>(settings_.jobsPerExecutor, 1);
+    while (dispatched_ < room && !ready_.empty()) {
         const Bytes taskId = std::move(ready_.front());
         ready_.pop_front();
         auto it = tasks_.find(taskId);
         if (it == tasks_.end()) continue;
         TaskState& state = it->second;
-        state.stage = Stage::running;
-        ++running_;
+        state.stage = Stage::dispatched;
+        ++dispatched_;
         outbox_.execute(
             TaskJob{taskId, state.functionName, state.function, std::move(state.arguments)});
     }
 }
 
 void WorkerCore::onTaskFinished(const Bytes& taskId, TaskOutcome outcome) {
-    if (running_ > 0) --running_;
+    if (dispatched_ > 0) --dispatched_;
     auto it = tasks_.find(taskId);
     if (it != tasks_.end()) {
         if (it->second.dropResult || leaving_) {

@@ -46,8 +46,17 @@ class WorkerOutbox {
     /// Sends to the scheduler. Messages go out in call order on one link.
     virtual void send(const Message& message) = 0;
     /// Runs `job` on an executor; the result comes back through WorkerCore::onTaskFinished on
-    /// the loop thread. Called at most `executors` times without an onTaskFinished in between.
+    /// the loop thread. Jobs start in call order. Called at most `executors * jobsPerExecutor`
+    /// times without an onTaskFinished (or a successful withdraw()) in between: jobs beyond the
+    /// `executors` running wait at the executors, so an executor runs them back to back.
     virtual void execute(TaskJob job) = 0;
+    /// Takes back the job `taskId` if it has not started: true if it never will (and no
+    /// onTaskFinished follows for it), false if it has started. By default jobs cannot be taken
+    /// back.
+    virtual bool withdraw(const Bytes& taskId) {
+        (void)taskId;
+        return false;
+    }
     /// The running job `taskId` was cancelled and its result will be dropped: stop it if the
     /// executor can (a task process is killed; a thread cannot be interrupted, so by default
     /// nothing happens). onTaskFinished still follows for it.
@@ -59,6 +68,11 @@ class WorkerOutbox {
 struct WorkerSettings {
     Identity identity;
     std::uint32_t executors = 1;
+    /// Jobs handed to the executors at once, per executor, so that an executor finishing one
+    /// starts the next without a loop -> executor wake-up, and results come back in batches.
+    /// Kept small: a cancel or a leave looks through them. The capacity announced to the
+    /// scheduler is `executors` regardless.
+    std::uint32_t jobsPerExecutor = 16;
     std::chrono::milliseconds deathTimeout{std::chrono::seconds(300)};
 };
 
@@ -93,11 +107,14 @@ class WorkerCore {
     bool leaving() const { return leaving_; }
     /// Tasks received and not yet answered (waiting for objects, queued or running).
     std::size_t heldTasks() const { return tasks_.size(); }
-    std::size_t runningTasks() const { return running_; }
+    /// Tasks handed to the executors (running, or queued there) and not yet finished.
+    std::size_t dispatchedTasks() const { return dispatched_; }
     std::size_t cachedObjects() const { return cache_.size(); }
 
   private:
-    enum class Stage { fetching, queued, running };
+    // queued: waits here for room at the executors; dispatched: handed to them (running, or
+    // waiting there to start).
+    enum class Stage { fetching, queued, dispatched };
     struct TaskState {
         Task task;
         std::string functionName;
@@ -115,6 +132,7 @@ class WorkerCore {
     /// Moves a fetching task on: to the ready queue if every argument is cached, to failed if an
     /// argument is neither cached nor on its way; otherwise it keeps waiting.
     void advance(const Bytes& taskId);
+    /// Hands queued tasks to the executors while there is room.
     void dispatch();
     /// Sends the result object (create) and then the TaskResult; forgets the task.
     void finish(const Bytes& taskId, const Bytes& source, const std::string& functionName,
@@ -137,7 +155,7 @@ class WorkerCore {
 
     std::unordered_map<Bytes, TaskState> tasks_;
     std::deque<Bytes> ready_;  // queued for an executor, in arrival order
-    std::size_t running_ = 0;
+    std::size_t dispatched_ = 0;
 
     // Objects. The cache holds argument payloads until an ObjectInstruction(delete) evicts them.
     // requests_ holds the id list of every ObjectRequest in flight (a response is matched by its

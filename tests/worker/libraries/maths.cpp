@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <thread>
 
@@ -28,10 +29,9 @@ std::string throwInt(const plexus::TaskArguments&) {
     throw 42;
 }
 
-// Returns once the file named by argument 0 exists (polling; gives up after 60 s so a broken
-// test cannot leave a worker busy forever).
-std::string waitForFile(const plexus::TaskArguments& args) {
-    const std::filesystem::path file(args.bytes(0));
+// Returns once `file` exists (polling; gives up after 60 s so a broken test cannot leave a
+// worker busy forever).
+std::string waitFor(const std::filesystem::path& file) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (!std::filesystem::exists(file)) {
         if (std::chrono::steady_clock::now() > deadline)
@@ -39,6 +39,18 @@ std::string waitForFile(const plexus::TaskArguments& args) {
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     return "opened";
+}
+
+// Returns once the file named by argument 0 exists.
+std::string waitForFile(const plexus::TaskArguments& args) {
+    return waitFor(std::filesystem::path(args.bytes(0)));
+}
+
+// Creates the file named by argument 0 (so a test knows the task has started), then returns
+// once the file named by argument 1 exists.
+std::string markAndWaitForFile(const plexus::TaskArguments& args) {
+    std::ofstream(std::filesystem::path(args.bytes(0))) << "started";
+    return waitFor(std::filesystem::path(args.bytes(1)));
 }
 
 }  // namespace
@@ -49,4 +61,5 @@ PLEXUS_TASK_LIBRARY("maths") {
     registry.addRaw("fail", &fail);
     registry.addRaw("throw_int", &throwInt);
     registry.addRaw("wait_for_file", &waitForFile);
+    registry.addRaw("mark_and_wait_for_file", &markAndWaitForFile);
 }
