@@ -66,9 +66,10 @@ for stage in "${STAGES[@]}"; do
         # their dependencies); ctest runs the tests of the executables built, skipping the
         # others' placeholders (*_NOT_BUILT) and the Python interop tests.
         cmake --build "$build" -j "$(nproc)" --target test_transport_tcp test_transport_zmq test_e2e
-        # LD_PRELOAD: see tsan.supp (libzmq must stay loaded in every process).
+        # LD_PRELOAD: see tsan.supp (libzmq must stay loaded in every process). handle_*: as
+        # for asan, a crashing task must die of its signal.
         LD_PRELOAD=libzmq.so.5 \
-            TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$SUPPRESSIONS/tsan.supp:log_path=$build/sanitizer-logs/tsan" \
+            TSAN_OPTIONS="halt_on_error=1:handle_segv=0:handle_sigbus=0:handle_sigfpe=0:second_deadlock_stack=1:suppressions=$SUPPRESSIONS/tsan.supp:log_path=$build/sanitizer-logs/tsan" \
             run_ctest "$build" -E '_NOT_BUILT$|^interop\.'
         ;;
     *)
