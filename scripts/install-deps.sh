@@ -10,6 +10,7 @@ PACKAGES=(
     libzmq3-dev cppzmq-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev libexpected-dev
     libgtest-dev libgmock-dev libbenchmark-dev
     python3 python3-venv rpm
+    clang libclang-rt-14-dev llvm   # scripts/fuzz.sh: clang, libFuzzer, llvm-symbolizer
 )
 
 missing=()

@@ -63,7 +63,9 @@ void TaskManager::submit(const Identity& client, Task task, Buffer frame,
     record.function = &*f;
     // The frame holds the task: the decoded copy is not kept beside it.
     if (frame.empty() || !graph.empty())
-        record.built = std::make_unique<TaskRecord::Built>(std::move(task), std::move(graph));
+        // Braces, not make_unique: clang 14 (the sanitizer and fuzz build) has no
+        // parenthesized initialization of aggregates.
+        record.built.reset(new TaskRecord::Built{std::move(task), std::move(graph)});
     record.frame = std::move(frame);
     record.frameEndpoint = frameEndpoint;
     if (auto* worker = workers_.pick(record.key())) {
