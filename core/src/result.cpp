@@ -20,6 +20,8 @@ std::string_view errorKindName(ErrorKind kind) noexcept {
             return "too large";
         case ErrorKind::Disconnected:
             return "disconnected";
+        case ErrorKind::Overloaded:
+            return "overloaded";
         case ErrorKind::Timeout:
             return "timeout";
         case ErrorKind::Io:

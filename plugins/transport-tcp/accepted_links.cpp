@@ -15,8 +15,8 @@ void AcceptedLinks::adopt(boost::asio::ip::tcp::socket socket) {
     std::string description =
         ec ? std::string("from an unknown address")
            : fmt::format("from {}:{}", remote.address().to_string(), remote.port());
-    auto connection =
-        std::make_shared<Connection>(std::move(socket), env_, *this, std::move(description));
+    auto connection = std::make_shared<Connection>(
+        std::move(socket), env_, *this, std::move(description), env_.limits.hardLimitBytes);
     handshaking_.emplace(connection.get(), connection);
     connection->start();
 }
@@ -84,6 +84,12 @@ void AcceptedLinks::onClosed(Connection& connection, const Error& reason) {
     links_.erase(it);
     logger().debug("tcp: link {} down: {}", connection.description(), reason.describe());
     env_.notifyDisconnected(peer, reason);
+}
+
+void AcceptedLinks::onCongestion(Connection& connection, bool congested) {
+    const auto it = links_.find(connection.peerIdentity());
+    if (it == links_.end() || it->second.get() != &connection) return;
+    env_.notifyBackpressure(it->first, congested);
 }
 
 }  // namespace plexus::tcp

@@ -17,6 +17,8 @@ namespace plexus::tcp {
 /// link with an identity that is already connected replaces the first (which is closed and
 /// reported down first). Frames for an identity with no link are dropped with a debug log: the
 /// peer reconnects by itself if it can, and the layer above re-sends what matters.
+/// A link is closed (ErrorKind::Overloaded) once more than env.limits.hardLimitBytes (if set)
+/// wait to be written to it.
 ///
 /// Thread: I/O thread only. Owned by the TcpTransport.
 class AcceptedLinks final : public ConnectionEvents {
@@ -37,6 +39,7 @@ class AcceptedLinks final : public ConnectionEvents {
     void onHandshake(Connection& connection) override;
     void onFrame(Connection& connection, Buffer frame) override;
     void onClosed(Connection& connection, const Error& reason) override;
+    void onCongestion(Connection& connection, bool congested) override;
 
   private:
     LinkEnv& env_;

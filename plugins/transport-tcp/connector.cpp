@@ -112,4 +112,9 @@ void Connector::onClosed(Connection& connection, const Error& reason) {
     scheduleRetry();
 }
 
+void Connector::onCongestion(Connection& connection, bool congested) {
+    if (&connection != connection_.get() || !up_) return;
+    env_.notifyBackpressure(peer_, congested);
+}
+
 }  // namespace plexus::tcp

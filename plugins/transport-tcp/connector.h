@@ -42,6 +42,7 @@ class Connector final : public ConnectionEvents, public std::enable_shared_from_
     void onHandshake(Connection& connection) override;
     void onFrame(Connection& connection, Buffer frame) override;
     void onClosed(Connection& connection, const Error& reason) override;
+    void onCongestion(Connection& connection, bool congested) override;
 
   private:
     void attempt();

@@ -37,4 +37,9 @@ void LinkEnv::notifyFrame(const PeerId& peer, Buffer frame) noexcept {
     guarded("onFrame", peer, [&] { handler.onFrame(peer, std::move(frame)); });
 }
 
+void LinkEnv::notifyBackpressure(const PeerId& peer, bool congested) noexcept {
+    if (stopping) return;
+    guarded("onBackpressure", peer, [&] { handler.onBackpressure(peer, congested); });
+}
+
 }  // namespace plexus::tcp

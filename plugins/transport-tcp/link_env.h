@@ -21,6 +21,7 @@ struct LinkEnv {
     Buffer preamble;
     std::size_t maxFrameBytes;
     TcpOptions options;
+    SendLimits limits;
     /// Set on the I/O thread when the transport starts shutting down. From then on links close
     /// silently: the handler is not called any more.
     bool stopping = false;
@@ -34,6 +35,7 @@ struct LinkEnv {
     void notifyConnected(const PeerId& peer) noexcept;
     void notifyDisconnected(const PeerId& peer, const Error& reason) noexcept;
     void notifyFrame(const PeerId& peer, Buffer frame) noexcept;
+    void notifyBackpressure(const PeerId& peer, bool congested) noexcept;
 };
 
 }  // namespace plexus::tcp

@@ -62,18 +62,19 @@ std::size_t transferAllInLargeSteps(const error_code& ec, std::size_t) {
 
 bool isRefusal(ErrorKind kind) {
     return kind == ErrorKind::Protocol || kind == ErrorKind::TooLarge ||
-           kind == ErrorKind::Decode || kind == ErrorKind::Timeout;
+           kind == ErrorKind::Decode || kind == ErrorKind::Timeout || kind == ErrorKind::Overloaded;
 }
 
 }  // namespace
 
 Connection::Connection(asio::ip::tcp::socket socket, LinkEnv& env, ConnectionEvents& events,
-                       std::string description)
+                       std::string description, std::size_t hardLimitBytes)
     : env_(env),
       events_(events),
       description_(std::move(description)),
       socket_(std::move(socket)),
       handshakeTimer_(env.io),
+      hardLimitBytes_(hardLimitBytes),
       decoder_(env.maxFrameBytes),
       chunk_(kReadChunkBytes),
       preamble_(env.preamble.share()) {}
@@ -107,8 +108,32 @@ void Connection::start() {
 
 void Connection::send(Buffer frame) {
     if (closed_) return;
+    queuedBytes_ += frame.size();
     queue_.push_back(std::move(frame));
     if (!writing_) startWrite();
+    checkQueue();
+}
+
+void Connection::checkQueue() {
+    if (closed_) return;
+    if (hardLimitBytes_ != 0 && queuedBytes_ > hardLimitBytes_) {
+        close(Error{ErrorKind::Overloaded,
+                    fmt::format("{} bytes queued toward a peer that does not read them (hard "
+                                "limit {} bytes)",
+                                queuedBytes_, hardLimitBytes_)});
+        return;
+    }
+    if (!congested_ && queuedBytes_ >= env_.limits.highWatermarkBytes) {
+        congested_ = true;
+        events_.onCongestion(*this, true);
+    } else if (congested_ && queuedBytes_ <= env_.limits.lowWatermarkBytes) {
+        congested_ = false;
+        events_.onCongestion(*this, false);
+        if (readPaused_ && !closed_) {
+            readPaused_ = false;
+            startRead();
+        }
+    }
 }
 
 void Connection::close(const Error& reason) {
@@ -143,6 +168,10 @@ void Connection::startRead() {
 void Connection::readAvailable() {
     bool drained = false;
     for (std::size_t reads = 0; reads < kMaxReadsPerTurn && !drained; ++reads) {
+        if (congested_ && env_.limits.pauseReadingWhenCongested) {
+            readPaused_ = true;  // checkQueue() starts the next read once relieved
+            return;
+        }
         const std::span<std::byte> direct = decoder_.directTarget();
         const bool intoFrame = direct.size() >= chunk_.size();
         const asio::mutable_buffer target =
@@ -236,9 +265,11 @@ void Connection::startWrite() {
     const std::size_t count = std::min(queue_.size(), kMaxFramesPerWrite);
     // Sized before taking addresses: the gather list points into these headers.
     inFlightHeaders_.resize(count);
+    inFlightBytes_ = 0;
     for (std::size_t i = 0; i < count; ++i) {
         Buffer frame = std::move(queue_.front());
         queue_.pop_front();
+        inFlightBytes_ += frame.size();
         inFlightHeaders_[i] = encodeLength(frame.size());
         gather_.emplace_back(inFlightHeaders_[i].data(), inFlightHeaders_[i].size());
         if (!frame.empty()) gather_.emplace_back(frame.data(), frame.size());
@@ -254,6 +285,7 @@ void Connection::startWrite() {
 void Connection::onWritten(const error_code& ec) {
     writing_ = false;
     inFlight_.clear();
+    queuedBytes_ -= std::exchange(inFlightBytes_, 0);
     if (closed_) return;
     if (ec) {
         close(ec == asio::error::connection_reset || ec == asio::error::broken_pipe
@@ -262,6 +294,7 @@ void Connection::onWritten(const error_code& ec) {
         return;
     }
     if (!queue_.empty()) startWrite();
+    checkQueue();
 }
 
 }  // namespace plexus::tcp

@@ -31,6 +31,9 @@ class ConnectionEvents {
     /// The connection is closed (exactly once, whoever closed it). Frames that were queued but
     /// never handed to the socket can be taken back with takeUnsent().
     virtual void onClosed(Connection& connection, const Error& reason) = 0;
+    /// The bytes queued for writing reached the high watermark (true) or fell back to the low
+    /// one (false); see SendLimits. Alternates, starting with true; never after onClosed().
+    virtual void onCongestion(Connection& connection, bool congested) = 0;
 
   protected:
     ~ConnectionEvents() = default;
@@ -52,6 +55,11 @@ class ConnectionEvents {
 /// posts the next turn (otherwise).
 /// Failures (wrong magic, oversize identity or frame, truncated stream, silent peer past the
 /// handshake timeout, socket errors) close the connection with a logged reason.
+/// Flow control (env.limits): the payload bytes queued or being written are counted; crossing the
+/// watermarks is reported with onCongestion(). While congested with pauseReadingWhenCongested,
+/// no read starts (a read turn stops before its next read; the frames of a read already done are
+/// delivered), so TCP pushes back on the peer; relief starts a read turn again. Past a
+/// non-zero `hardLimitBytes` the connection closes itself with ErrorKind::Overloaded.
 class Connection : public std::enable_shared_from_this<Connection> {
   public:
     /// Large enough to pick up many small frames per read() call; small enough to keep
@@ -64,8 +72,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
     /// `socket` is connected. `description` names the link in logs ("to tcp://..." or
     /// "from 10.0.0.1:4242").
+    /// `hardLimitBytes` 0: never closed for what it has queued (see SendLimits::hardLimitBytes).
     Connection(boost::asio::ip::tcp::socket socket, LinkEnv& env, ConnectionEvents& events,
-               std::string description);
+               std::string description, std::size_t hardLimitBytes = 0);
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
 
@@ -82,6 +91,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
         return writing_ || !queue_.empty() || !preamble_.empty();
     }
     bool handshakeDone() const noexcept { return decoder_.handshakeDone(); }
+    /// Payload bytes of the frames queued or being written.
+    std::size_t queuedBytes() const noexcept { return queuedBytes_; }
     /// The identity the peer announced; empty before the handshake.
     const Identity& peerIdentity() const noexcept;
     const std::string& description() const noexcept { return description_; }
@@ -99,6 +110,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bool deliver(std::size_t count, bool direct);
     void startWrite();
     void onWritten(const boost::system::error_code& ec);
+    /// Reports a watermark crossing, resumes a paused read, or enforces the hard limit.
+    void checkQueue();
     /// Classifies the end of a read: clean EOF, EOF mid-handshake or mid-frame, or an error.
     Error readFailure(const boost::system::error_code& ec) const;
 
@@ -107,8 +120,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::string description_;
     boost::asio::ip::tcp::socket socket_;
     boost::asio::steady_timer handshakeTimer_;
+    const std::size_t hardLimitBytes_;
     bool closed_ = false;
     bool handshakeReported_ = false;
+    bool congested_ = false;
+    bool readPaused_ = false;  // a read is due but not started: congested
 
     FrameDecoder decoder_;
     std::vector<std::byte> chunk_;
@@ -116,8 +132,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
     Buffer preamble_;  // sent first, then released
     std::deque<Buffer> queue_;
+    std::size_t queuedBytes_ = 0;  // payloads in queue_ and inFlight_
     bool writing_ = false;
     std::vector<Buffer> inFlight_;  // keeps the payloads of the write in flight alive
+    std::size_t inFlightBytes_ = 0;
     std::vector<LengthHeader> inFlightHeaders_;
     std::vector<boost::asio::const_buffer> gather_;
 };

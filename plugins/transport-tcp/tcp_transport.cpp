@@ -23,6 +23,7 @@ TcpTransport::TcpTransport(const TransportContext& context, TcpOptions options)
            encodePreamble(context.identity),
            context.maxFrameBytes,
            options,
+           context.sendLimits,
            false,
            [this] { flushSends(); }},
       accepted_(env_) {

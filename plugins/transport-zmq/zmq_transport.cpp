@@ -51,9 +51,12 @@ constexpr int kReceiveBatch = 1024;
 // messages up to its 8 KiB read buffer in place in that shared buffer, which a wrap would pin.
 // Large messages get their own allocation, whose data follows a 40-byte header: aligned.
 constexpr std::size_t kZeroCopyReceiveMin = 8192;
-// Frames this big or bigger are sent without a copy (libzmq frees them through a callback);
-// below, one small copy costs less than the extra allocations of a zero-copy message.
-constexpr std::size_t kZeroCopySendMin = 1024;
+// ZMQ_RCVHWM in messages (libzmq's default). Finite, unlike Scaler's 0, so that a process that
+// stops reading (its I/O thread blocked) pushes back on its peers through TCP, as the tcp
+// transport does, instead of libzmq reading into memory without limit. Inbound messages are never
+// dropped at this mark: ROUTER and DEALER stop reading that connection instead. The peer sees no
+// difference on the wire.
+constexpr int kReceiveHighWaterMark = 1000;
 
 struct MonitorEvent {
     std::uint16_t event = 0;
@@ -144,19 +147,27 @@ void handOver(void*) {}
 void takeOver(void*) {}
 #endif
 
-void freeBuffer(void* /*data*/, void* hint) noexcept {
+/// A frame handed to libzmq, and the meter its bytes count against until libzmq lets go.
+struct HandedFrame {
+    Buffer frame;
+    std::shared_ptr<SendMeter> meter;
+};
+
+void releaseFrame(void* /*data*/, void* hint) noexcept {
     takeOver(hint);
-    delete static_cast<Buffer*>(hint);
+    std::unique_ptr<HandedFrame> handed(static_cast<HandedFrame*>(hint));
+    if (handed->meter) handed->meter->release(handed->frame.size());
 }
 
-/// A message carrying `frame`: its bytes themselves when it is large (the message holds the
-/// Buffer, released by libzmq once written), else a copy.
-::zmq::message_t toMessage(Buffer frame) {
-    if (frame.size() < kZeroCopySendMin) return ::zmq::message_t(frame.data(), frame.size());
-    auto holder = std::make_unique<Buffer>(std::move(frame));
-    ::zmq::message_t message(const_cast<std::byte*>(holder->data()), holder->size(), &freeBuffer,
-                             holder.get());
-    handOver(holder.release());  // owned by the message now
+/// A message carrying `frame`'s bytes themselves (never a copy, whatever its size, so that every
+/// byte libzmq holds is counted): `meter` (null: none) counts them from now until libzmq releases
+/// the message, after writing it or dropping it with its connection.
+::zmq::message_t toMessage(Buffer frame, std::shared_ptr<SendMeter> meter) {
+    auto handed = std::make_unique<HandedFrame>(HandedFrame{std::move(frame), std::move(meter)});
+    const Buffer& bytes = handed->frame;
+    ::zmq::message_t message(const_cast<std::byte*>(bytes.data()), bytes.size(), &releaseFrame,
+                             handed.get());
+    handOver(handed.release());  // owned by the message now
     return message;
 }
 
@@ -167,6 +178,7 @@ ZmqTransport::ZmqTransport(const TransportContext& context, ZmqOptions options)
       identity_(context.identity),
       maxFrameBytes_(context.maxFrameBytes),
       options_(options),
+      limits_(context.sendLimits),
       context_(options.ioThreads) {
     wakeFd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (wakeFd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
@@ -184,9 +196,11 @@ ZmqTransport::~ZmqTransport() {
     destroying_ = true;  // post()ed work still queued is dropped from here on
     enqueue(Command{Command::Kind::Stop, {}, {}, {}});
     thread_.join();
-    ::close(wakeFd_);
     // Every socket is closed; this waits (up to the linger) for queued frames to be written.
+    // libzmq releases them meanwhile, and a release may still post a wake-up: the eventfd and
+    // the command list outlive it (the commands are never run).
     context_.close();
+    ::close(wakeFd_);
 }
 
 // ---- commands ----------------------------------------------------------------------------------
@@ -239,12 +253,14 @@ bool ZmqTransport::runCommands() {
                     const bool wasUp = connector->up;
                     if (connector->socket) connector->socket->set(::zmq::sockopt::linger, 0);
                     closeConnector(*connector);
+                    meters_.erase(command.peer);
                     if (wasUp) {
                         handler_.onDisconnected(connector->address, Error{ErrorKind::Disconnected,
                                                                           "disconnected locally"});
                     }
                 } else {
-                    disconnectAccepted(command.peer);
+                    disconnectAccepted(command.peer,
+                                       Error{ErrorKind::Disconnected, "disconnected locally"});
                 }
                 break;
             case Command::Kind::Call:
@@ -380,9 +396,10 @@ void ZmqTransport::closeEverything() {
 }
 
 void ZmqTransport::setCommonOptions(::zmq::socket_t& socket) {
-    // Scaler's settings: no high-water mark, so nothing is dropped or blocked for a slow peer.
+    // Scaler's send setting: no high-water mark, so nothing is dropped or blocked for a slow
+    // peer; the transport counts what libzmq holds instead (SendMeter).
     socket.set(::zmq::sockopt::sndhwm, 0);
-    socket.set(::zmq::sockopt::rcvhwm, 0);
+    socket.set(::zmq::sockopt::rcvhwm, kReceiveHighWaterMark);
     socket.set(::zmq::sockopt::linger, static_cast<int>(options_.linger.count()));
     // libzmq refuses a bigger message from its length header, before allocating, and drops the
     // connection that sent it.
@@ -486,6 +503,7 @@ void ZmqTransport::pumpRouterMonitor() {
 void ZmqTransport::reportDowns(std::vector<AcceptedPeers::Down> downs) {
     for (auto& down : downs) {
         logger().debug("zmq: peer {} down: {}", printable(down.peer), down.why);
+        meters_.erase(down.peer);
         if (!stopping_) {
             handler_.onDisconnected(down.peer, Error{ErrorKind::Disconnected, std::move(down.why)});
         }
@@ -578,22 +596,36 @@ void ZmqTransport::sendToAccepted(const PeerId& peer, Buffer frame) {
                        printable(peer));
         return;
     }
+    const std::shared_ptr<SendMeter> meter = meterOf(peer);
+    const bool congested = meter->add(frame.size());  // before libzmq can release it
     try {
         router_->send(::zmq::buffer(peer), ::zmq::send_flags::sndmore);
-        router_->send(toMessage(std::move(frame)), ::zmq::send_flags::none);
+        router_->send(toMessage(std::move(frame), meter), ::zmq::send_flags::none);
     } catch (const ::zmq::error_t& error) {
         logger().warn("zmq: dropped a frame for {}: {}", printable(peer), error.what());
     }
+    if (limits_.hardLimitBytes != 0 && meter->bytes() > limits_.hardLimitBytes) {
+        const std::size_t queued = meter->bytes();
+        logger().warn("zmq: closing the link of {}: {} bytes queued toward it (hard limit {})",
+                      printable(peer), queued, limits_.hardLimitBytes);
+        return disconnectAccepted(
+            peer, Error{ErrorKind::Overloaded,
+                        fmt::format("{} bytes queued toward a peer that does not read them "
+                                    "(hard limit {} bytes)",
+                                    queued, limits_.hardLimitBytes)});
+    }
+    if (congested) reportCongestion(peer, *meter);
 }
 
-void ZmqTransport::disconnectAccepted(const PeerId& peer) {
+void ZmqTransport::disconnectAccepted(const PeerId& peer, const Error& reason) {
     auto link = accepted_.closeLocally(peer);
     if (!link) {
         logger().debug("zmq: disconnect of unknown peer {}", printable(peer));
         return;
     }
+    meters_.erase(peer);
     cutConnection(*link);
-    handler_.onDisconnected(peer, Error{ErrorKind::Disconnected, "disconnected locally"});
+    if (!stopping_) handler_.onDisconnected(peer, reason);
 }
 
 void ZmqTransport::cutConnection(const AcceptedPeers::Link& link) {
@@ -638,7 +670,7 @@ void ZmqTransport::publish(Buffer frame) {
     try {
         // A PUB never blocks: with no subscriber, or past a subscriber's HWM, the message is
         // dropped (for that subscriber) and send() still succeeds.
-        publisher_->send(toMessage(std::move(frame)), ::zmq::send_flags::dontwait);
+        publisher_->send(toMessage(std::move(frame), nullptr), ::zmq::send_flags::dontwait);
     } catch (const ::zmq::error_t& error) {
         logger().warn("zmq: dropped a published frame: {}", error.what());
     }
@@ -705,6 +737,8 @@ Result<void> ZmqTransport::openConnector(Connector& connector) {
 }
 
 void ZmqTransport::closeConnector(Connector& connector) {
+    if (const auto meter = meters_.find(connector.address); meter != meters_.end())
+        meter->second->reset();  // the link is down; what libzmq held is dropped with the socket
     if (connector.socket) {
         zmq_socket_monitor(connector.socket->handle(), nullptr, 0);
         connector.monitor.reset();
@@ -732,14 +766,48 @@ void ZmqTransport::flushHeld(Connector& connector) {
 }
 
 void ZmqTransport::writeToDealer(Connector& connector, Buffer frame) {
+    const std::shared_ptr<SendMeter> meter = meterOf(connector.address);
+    const bool congested = meter->add(frame.size());  // before libzmq can release it
     try {
         // With HWM 0 and ZMQ_IMMEDIATE off a DEALER always takes the message.
-        if (!connector.socket->send(toMessage(std::move(frame)), ::zmq::send_flags::dontwait)) {
+        if (!connector.socket->send(toMessage(std::move(frame), meter),
+                                    ::zmq::send_flags::dontwait)) {
             logger().warn("zmq: dropped a frame for {}: its queue is full", connector.address);
         }
     } catch (const ::zmq::error_t& error) {
         logger().warn("zmq: dropped a frame for {}: {}", connector.address, error.what());
     }
+    if (congested) reportCongestion(connector.address, *meter);
+}
+
+// ---- send meters -------------------------------------------------------------------------------
+
+const std::shared_ptr<SendMeter>& ZmqTransport::meterOf(const PeerId& peer) {
+    auto& meter = meters_[peer];
+    if (!meter) {
+        meter = std::make_shared<SendMeter>(limits_);
+        // A release on a libzmq thread that relieves the meter posts a poll to this thread. The
+        // meter may be gone (or replaced by a newer link's) by then: the poll checks.
+        std::weak_ptr<SendMeter> weak = meter;
+        meter->setWake([this, peer, weak] {
+            enqueue(Command{Command::Kind::Call, {}, {}, [this, peer, weak] {
+                                const auto current = meters_.find(peer);
+                                const auto meter = weak.lock();
+                                if (meter && current != meters_.end() && current->second == meter &&
+                                    meter->poll() && !stopping_) {
+                                    handler_.onBackpressure(peer, false);
+                                }
+                            }});
+        });
+    }
+    return meter;
+}
+
+void ZmqTransport::reportCongestion(const PeerId& peer, SendMeter& meter) {
+    logger().debug("zmq: link of {} congested ({} bytes queued)", printable(peer), meter.bytes());
+    if (!stopping_) handler_.onBackpressure(peer, true);
+    // Releases may have brought it down already; if not, poll() arms the wake-up.
+    if (meter.poll() && !stopping_) handler_.onBackpressure(peer, false);
 }
 
 void ZmqTransport::pumpDealerMonitor(Connector& connector) {
@@ -778,6 +846,10 @@ void ZmqTransport::finishDown(Connector& connector) {
     connector.downPending = false;
     if (!connector.up) return;
     connector.up = false;
+    // A link that goes down ends its congestion; frames libzmq still holds for the next
+    // connection stay counted.
+    if (const auto meter = meters_.find(connector.address); meter != meters_.end())
+        meter->second->reset();
     logger().debug("zmq: link to {} down", connector.address);
     if (!stopping_) {
         handler_.onDisconnected(connector.address,

@@ -16,6 +16,7 @@
 
 #include "accepted_peers.h"
 #include "plexus/transport.h"
+#include "send_meter.h"
 #include "zmq_options.h"
 
 namespace plexus::zmq {
@@ -37,7 +38,7 @@ namespace plexus::zmq {
 ///  - A connect()ed link is up from its handshake (monitor ZMQ_EVENT_HANDSHAKE_SUCCEEDED) to
 ///    ZMQ_EVENT_DISCONNECTED. libzmq reconnects by itself (ZMQ_RECONNECT_IVL/_MAX); frames sent
 ///    while the link is down wait in the connector and go out, in order, once it is up again
-///    (HWM 0, as Scaler: no limit). ZMQ_IMMEDIATE stays off, so frames already handed to libzmq
+///    (SNDHWM 0, as Scaler: no limit). ZMQ_IMMEDIATE stays off, so frames already handed to libzmq
 ///    when a connection drops are not discarded but sent on the next one.
 ///  - With `announce` on, a DEALER sends a hello after each handshake: the two-part message
 ///    ["", "plexus-hello"], which the ROUTER sees as three frames and never takes for a frame
@@ -63,6 +64,14 @@ namespace plexus::zmq {
 /// and one that reads too slowly loses messages beyond ZMQ_SNDHWM = pub_sndhwm (a PUB drops, it
 /// never blocks), so publishing never waits for a subscriber and its memory stays bounded.
 /// send() costs the caller what it costs in the other pattern: a post to the I/O thread.
+///
+/// Flow control (context.sendLimits): every frame is handed to libzmq without a copy, and a
+/// SendMeter per link counts its bytes until libzmq releases them (SNDHWM stays 0, as Scaler's:
+/// nothing is ever dropped or blocked for a slow peer). Crossing the watermarks is reported with
+/// onBackpressure. An accepted peer past hardLimitBytes is cut off like disconnect() does, with
+/// ErrorKind::Overloaded. pauseReadingWhenCongested is not supported: a ROUTER reads every peer
+/// through one socket, so this transport keeps reading. ZMQ_RCVHWM is finite (1000 messages),
+/// so a side that stops reading does push back on its peer.
 ///
 /// Destruction: sends and disconnects queued before it are carried out (post()ed work is
 /// dropped), then every socket is closed with ZMQ_LINGER = linger_ms and the I/O thread joined;
@@ -123,7 +132,7 @@ class ZmqTransport final : public Transport {
     void pumpRouterMonitor();
     void reportDowns(std::vector<AcceptedPeers::Down> downs);
     void sendToAccepted(const PeerId& peer, Buffer frame);
-    void disconnectAccepted(const PeerId& peer);
+    void disconnectAccepted(const PeerId& peer, const Error& reason);
     void cutConnection(const AcceptedPeers::Link& link);
 
     // Pattern `pub`.
@@ -141,6 +150,11 @@ class ZmqTransport final : public Transport {
     void flushHeld(Connector& connector);
     void writeToDealer(Connector& connector, Buffer frame);
 
+    /// The meter of the link to `peer`, made on first use. An accepted peer's goes when it goes
+    /// down; a connector's lives as long as the connector.
+    const std::shared_ptr<SendMeter>& meterOf(const PeerId& peer);
+    void reportCongestion(const PeerId& peer, SendMeter& meter);
+
     /// A monitor PAIR connected to a fresh inproc endpoint that monitors `socket`.
     std::unique_ptr<::zmq::socket_t> monitorOf(::zmq::socket_t& socket, int events);
     void setCommonOptions(::zmq::socket_t& socket);
@@ -150,6 +164,7 @@ class ZmqTransport final : public Transport {
     const Identity identity_;
     const std::size_t maxFrameBytes_;
     const ZmqOptions options_;
+    const SendLimits limits_;
 
     ::zmq::context_t context_;
     std::atomic<bool> destroying_{false};  // set first thing in the destructor: no work starts
@@ -167,6 +182,7 @@ class ZmqTransport final : public Transport {
     std::unique_ptr<::zmq::socket_t> routerMonitor_;
     AcceptedPeers accepted_;
     std::unordered_map<PeerId, std::unique_ptr<Connector>> connectors_;
+    std::unordered_map<PeerId, std::shared_ptr<SendMeter>> meters_;
     unsigned monitorCount_ = 0;
 
     std::thread thread_;  // last: started once everything above exists

@@ -15,9 +15,10 @@ T orThrow(Result<T> result) {
 
 FakeScheduler::FakeScheduler() : registry_(makeBuildRegistry()) {
     codec_ = orThrow(orThrow(registry_->codec("capnp"))->create(CodecContext{}));
-    transport_ = orThrow(orThrow(registry_->transport("tcp"))
-                             ->create(TransportContext{makeIdentity("scheduler"),
-                                                       std::size_t{1} << 30, this, ConfigNode()}));
+    transport_ =
+        orThrow(orThrow(registry_->transport("tcp"))
+                    ->create(TransportContext{
+                        makeIdentity("scheduler"), std::size_t{1} << 30, this, ConfigNode(), {}}));
     address_ = orThrow(transport_->listen("tcp://127.0.0.1:0"));
 }
 

@@ -76,10 +76,39 @@ void RecordingHandler::onDisconnected(const PeerId& peer, const Error& reason) {
 void RecordingHandler::onFrame(const PeerId& peer, Buffer frame) {
     enter();
     {
-        std::lock_guard lock(mutex_);
+        std::unique_lock lock(mutex_);
+        released_.wait(lock, [this] { return !holding_; });
         frames_[peer].push_back(std::move(frame));
     }
     leave();
+}
+
+void RecordingHandler::onBackpressure(const PeerId& peer, bool congested) {
+    enter();
+    {
+        std::lock_guard lock(mutex_);
+        backpressure_[peer].push_back(congested);
+    }
+    leave();
+}
+
+void RecordingHandler::holdFrames() {
+    std::lock_guard lock(mutex_);
+    holding_ = true;
+}
+
+void RecordingHandler::releaseFrames() {
+    {
+        std::lock_guard lock(mutex_);
+        holding_ = false;
+    }
+    released_.notify_all();
+}
+
+std::vector<bool> RecordingHandler::backpressure(const PeerId& peer) const {
+    std::lock_guard lock(mutex_);
+    const auto it = backpressure_.find(peer);
+    return it == backpressure_.end() ? std::vector<bool>{} : it->second;
 }
 
 int RecordingHandler::connectedCount(const PeerId& peer) const {
@@ -169,20 +198,22 @@ void TransportSuite::SetUp() {
     factory_ = *factory;
 }
 
-TestEndpoint TransportSuite::make(const std::string& role, std::size_t maxFrameBytes) {
+TestEndpoint TransportSuite::make(const std::string& role, std::size_t maxFrameBytes,
+                                  const SendLimits& limits) {
     TestEndpoint endpoint;
     endpoint.identity = makeIdentity(role);
     endpoint.handler = std::make_unique<RecordingHandler>();
     if (factory_ == nullptr) return endpoint;
-    auto created = factory_->create(
-        TransportContext{endpoint.identity, maxFrameBytes, endpoint.handler.get(), ConfigNode()});
+    auto created = factory_->create(TransportContext{endpoint.identity, maxFrameBytes,
+                                                     endpoint.handler.get(), ConfigNode(), limits});
     EXPECT_TRUE(created) << created.error().describe();
     if (created) endpoint.transport = std::move(*created);
     return endpoint;
 }
 
-TestEndpoint TransportSuite::makeServer(std::string& address, std::size_t maxFrameBytes) {
-    TestEndpoint server = make("Server", maxFrameBytes);
+TestEndpoint TransportSuite::makeServer(std::string& address, std::size_t maxFrameBytes,
+                                        const SendLimits& limits) {
+    TestEndpoint server = make("Server", maxFrameBytes, limits);
     if (!server.transport) return server;
     auto bound = server.transport->listen(GetParam().listenAddress);
     EXPECT_TRUE(bound) << bound.error().describe();
@@ -190,8 +221,9 @@ TestEndpoint TransportSuite::makeServer(std::string& address, std::size_t maxFra
     return server;
 }
 
-TestEndpoint TransportSuite::makeConnectedClient(TestEndpoint& server, const std::string& address) {
-    TestEndpoint client = make("Client");
+TestEndpoint TransportSuite::makeConnectedClient(TestEndpoint& server, const std::string& address,
+                                                 const SendLimits& limits) {
+    TestEndpoint client = make("Client", kDefaultMaxFrameBytes, limits);
     if (!client.transport) return client;
     auto peer = client.transport->connect(address);
     EXPECT_TRUE(peer) << peer.error().describe();
@@ -641,6 +673,112 @@ TEST_P(TransportSuite, NoPostedWorkRunsAfterDestruction) {
     // Time for a stray run to show: the server seeing the link drop takes a trip through the OS.
     ASSERT_TRUE(waitUntil([&] { return server.handler->disconnectedCount(gone) == 1; }));
     EXPECT_EQ(runs->load(), runsAtDestruction);
+}
+
+}  // namespace plexus::test
+
+// ---- flow control (SendLimits, onBackpressure) --------------------------------------------------
+
+namespace plexus::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+/// Marks small enough that a stalled peer congests a link within a few MiB.
+SendLimits smallLimits(std::size_t hardLimitBytes = 0) {
+    SendLimits limits;
+    limits.highWatermarkBytes = std::size_t{1} << 20;
+    limits.lowWatermarkBytes = std::size_t{256} << 10;
+    limits.hardLimitBytes = hardLimitBytes;
+    return limits;
+}
+
+// 128 MiB in 16 KiB frames: more than a stalled receiver's kernel buffers (Linux lets loopback
+// receive buffers grow to 32 MiB) and a receiving library's own queue (ZeroMQ holds 1000 frames)
+// can absorb, so that the rest has to wait at the sender. The frames share one buffer: the sender
+// counts 128 MiB but holds 16 KiB.
+constexpr std::size_t kFloodFrameBytes = 16 * 1024;
+constexpr std::size_t kFloodFrames = 8192;
+constexpr unsigned kFloodSeed = 3;
+
+void flood(Transport& transport, const PeerId& peer) {
+    const Buffer frame = patterned(kFloodFrameBytes, kFloodSeed);
+    for (std::size_t i = 0; i < kFloodFrames; ++i) transport.send(peer, frame.share());
+}
+
+/// `sender` floods `receiver`, whose transport stops reading (its handler blocks); the sender
+/// must report the link congested, deliver everything once the receiver reads again, and then
+/// report it relieved, exactly once each.
+void expectCongestionThenRelief(TestEndpoint& sender, const PeerId& receiverAtSender,
+                                TestEndpoint& receiver, const PeerId& senderAtReceiver) {
+    receiver.handler->holdFrames();
+    flood(*sender.transport, receiverAtSender);
+    const bool congested =
+        waitUntil([&] { return !sender.handler->backpressure(receiverAtSender).empty(); }, 60s);
+    // Nothing can relieve the link while the receiver does not read.
+    const std::vector<bool> whileStalled = sender.handler->backpressure(receiverAtSender);
+    receiver.handler->releaseFrames();  // before any assertion can end the test
+    ASSERT_TRUE(congested) << "the sender never reported the link to a stalled peer congested";
+    EXPECT_EQ(whileStalled, std::vector<bool>{true});
+    EXPECT_TRUE(waitUntil(
+        [&] { return receiver.handler->frameCount(senderAtReceiver) == kFloodFrames; }, 120s))
+        << receiver.handler->frameCount(senderAtReceiver) << " of " << kFloodFrames
+        << " frames arrived";
+    EXPECT_TRUE(
+        waitUntil([&] { return sender.handler->backpressure(receiverAtSender).size() >= 2; }, 60s))
+        << "the sender never reported the link relieved";
+    EXPECT_EQ(sender.handler->backpressure(receiverAtSender), (std::vector<bool>{true, false}));
+    std::size_t damaged = 0;
+    for (const Buffer& frame : receiver.handler->takeFrames(senderAtReceiver))
+        damaged += !samePattern(frame, kFloodFrameBytes, kFloodSeed);
+    EXPECT_EQ(damaged, 0u);
+    EXPECT_EQ(sender.handler->totalDisconnects(), 0);
+    EXPECT_EQ(receiver.handler->totalDisconnects(), 0);
+}
+
+}  // namespace
+
+TEST_P(TransportSuite, StalledClientCongestsTheServersLinkUntilItReadsAgain) {
+    std::string address;
+    TestEndpoint server = makeServer(address, kDefaultMaxFrameBytes, smallLimits());
+    ASSERT_TRUE(server.transport);
+    TestEndpoint client = makeConnectedClient(server, address, smallLimits());
+    ASSERT_TRUE(client.transport);
+    expectCongestionThenRelief(server, client.identity, client, address);
+}
+
+TEST_P(TransportSuite, StalledServerCongestsTheClientsLinkUntilItReadsAgain) {
+    std::string address;
+    TestEndpoint server = makeServer(address, kDefaultMaxFrameBytes, smallLimits());
+    ASSERT_TRUE(server.transport);
+    TestEndpoint client = makeConnectedClient(server, address, smallLimits());
+    ASSERT_TRUE(client.transport);
+    expectCongestionThenRelief(client, address, server, client.identity);
+}
+
+TEST_P(TransportSuite, ClosesAnAcceptedLinkPastItsHardLimitAsOverloaded) {
+    std::string address;
+    TestEndpoint server =
+        makeServer(address, kDefaultMaxFrameBytes, smallLimits(std::size_t{8} << 20));
+    ASSERT_TRUE(server.transport);
+    TestEndpoint client = makeConnectedClient(server, address);
+    ASSERT_TRUE(client.transport);
+
+    client.handler->holdFrames();
+    flood(*server.transport, client.identity);
+    const bool closed =
+        waitUntil([&] { return server.handler->disconnectedCount(client.identity) == 1; }, 60s);
+    client.handler->releaseFrames();
+    ASSERT_TRUE(closed) << "a peer that does not read was never cut off";
+    EXPECT_EQ(server.handler->disconnectReasons(client.identity).at(0).kind, ErrorKind::Overloaded);
+
+    // Only that link was closed: the peer connects again and is served.
+    ASSERT_TRUE(
+        waitUntil([&] { return server.handler->connectedCount(client.identity) == 2; }, 60s))
+        << "the peer did not come back";
+    client.transport->send(address, frameOf("back"));
+    ASSERT_TRUE(waitUntil([&] { return server.handler->frameCount(client.identity) == 1; }));
+    EXPECT_EQ(text(server.handler->takeFrames(client.identity).at(0)), "back");
 }
 
 }  // namespace plexus::test

@@ -48,6 +48,14 @@ class RecordingHandler final : public TransportHandler {
     void onConnected(const PeerId& peer) override;
     void onDisconnected(const PeerId& peer, const Error& reason) override;
     void onFrame(const PeerId& peer, Buffer frame) override;
+    void onBackpressure(const PeerId& peer, bool congested) override;
+
+    /// While held, onFrame() blocks, and with it the transport's I/O thread: the way to make a
+    /// transport stop reading (a stalled peer). Release before destroying the transport.
+    void holdFrames();
+    void releaseFrames();
+    /// The congestion reports for `peer`, oldest first.
+    std::vector<bool> backpressure(const PeerId& peer) const;
 
     int connectedCount(const PeerId& peer) const;
     int disconnectedCount(const PeerId& peer) const;
@@ -77,6 +85,9 @@ class RecordingHandler final : public TransportHandler {
     std::map<PeerId, int> connected_;
     std::map<PeerId, std::vector<Error>> disconnected_;
     std::map<PeerId, std::vector<Buffer>> frames_;
+    std::map<PeerId, std::vector<bool>> backpressure_;
+    std::condition_variable released_;
+    bool holding_ = false;
     std::size_t calls_ = 0;
     bool inCall_ = false;
     bool contractHeld_ = true;
@@ -98,12 +109,14 @@ class TransportSuite : public ::testing::TestWithParam<TransportSuiteParam> {
 
     /// A transport from the plugin under test, with a fresh identity of `role`. Fails the test
     /// (returns an endpoint without a transport) if the plugin cannot be loaded or created.
-    TestEndpoint make(const std::string& role, std::size_t maxFrameBytes = kDefaultMaxFrameBytes);
+    TestEndpoint make(const std::string& role, std::size_t maxFrameBytes = kDefaultMaxFrameBytes,
+                      const SendLimits& limits = {});
     /// make() + listen() on the suite's address; stores the bound address in `address`.
-    TestEndpoint makeServer(std::string& address,
-                            std::size_t maxFrameBytes = kDefaultMaxFrameBytes);
+    TestEndpoint makeServer(std::string& address, std::size_t maxFrameBytes = kDefaultMaxFrameBytes,
+                            const SendLimits& limits = {});
     /// make() + connect(address); waits until both sides report the link up.
-    TestEndpoint makeConnectedClient(TestEndpoint& server, const std::string& address);
+    TestEndpoint makeConnectedClient(TestEndpoint& server, const std::string& address,
+                                     const SendLimits& limits = {});
 
     std::unique_ptr<PluginRegistry> registry_;  // outlives every transport made from it
     const TransportFactory* factory_ = nullptr;

@@ -59,7 +59,7 @@ class ScopedEnv {
 };
 
 TransportContext fakeContext(ConfigNode options = {}) {
-    return TransportContext{"1|Test|00", 1 << 20, nullptr, std::move(options)};
+    return TransportContext{"1|Test|00", 1 << 20, nullptr, std::move(options), {}};
 }
 
 TEST(Registry, LoadsAPluginAndItsFactoryCreatesObjects) {

@@ -19,7 +19,7 @@ TestPeer::TestPeer(const std::string& transport, const std::string& codec, const
     codec_ = orThrow(orThrow(registry_->codec(codec))->create(CodecContext{}));
     transport_ = orThrow(
         orThrow(registry_->transport(transport))
-            ->create(TransportContext{identity_, std::size_t{1} << 30, this, ConfigNode()}));
+            ->create(TransportContext{identity_, std::size_t{1} << 30, this, ConfigNode(), {}}));
 }
 
 TestPeer::~TestPeer() {

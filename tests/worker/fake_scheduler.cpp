@@ -19,7 +19,7 @@ FakeScheduler::FakeScheduler(const std::string& transport, const std::string& co
     codec_ = orThrow(orThrow(registry_->codec(codec))->create(CodecContext{}));
     transport_ = orThrow(
         orThrow(registry_->transport(transport))
-            ->create(TransportContext{identity_, std::size_t{1} << 30, this, ConfigNode()}));
+            ->create(TransportContext{identity_, std::size_t{1} << 30, this, ConfigNode(), {}}));
     address_ = orThrow(transport_->listen("tcp://127.0.0.1:0"));
 }
 

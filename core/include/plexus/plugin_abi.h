@@ -8,12 +8,13 @@
 // Behind the descriptor is a C++ factory (TransportFactory or CodecFactory). The C++ types of the
 // plugin API are part of the ABI: any incompatible change to transport.h, codec.h, messages.h,
 // buffer.h, config.h, result.h or identity.h bumps PLEXUS_PLUGIN_ABI_MAJOR (a test pins their
-// hash; 2.0 added the workerCapabilities message, 3.0 Transport::post).
+// hash; 2.0 added the workerCapabilities message, 3.0 Transport::post, 4.0 send limits,
+// onBackpressure and ErrorKind::Overloaded).
 // No exception may leave the entry function or a factory.
 
 #include <cstdint>
 
-#define PLEXUS_PLUGIN_ABI_MAJOR 3u
+#define PLEXUS_PLUGIN_ABI_MAJOR 4u
 #define PLEXUS_PLUGIN_ABI_MINOR 0u
 #define PLEXUS_PLUGIN_ENTRY_SYMBOL "plexus_plugin_entry"
 

@@ -17,6 +17,7 @@ enum class ErrorKind {
     Protocol,         ///< well-formed but not allowed here (wrong role, wrong version)
     TooLarge,         ///< over a configured size limit
     Disconnected,     ///< the peer is gone: reconnect or re-queue
+    Overloaded,       ///< the peer did not read what was sent to it; its link was closed
     Timeout,          ///< a deadline passed
     Io,               ///< an operating-system call failed
     Internal,         ///< a bug in plexus

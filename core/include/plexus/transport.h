@@ -34,6 +34,38 @@ public:
     virtual void onDisconnected(const PeerId& peer, const Error& reason) = 0;
     /// One complete frame from `peer`, in order. Ownership of `frame` passes to the handler.
     virtual void onFrame(const PeerId& peer, Buffer frame) = 0;
+    /// The link to `peer` became congested (`congested` true: the bytes queued toward it reached
+    /// SendLimits::highWatermarkBytes) or was relieved (false: they fell back to
+    /// lowWatermarkBytes). Reports alternate, starting with true, and belong to one link: a link
+    /// that goes down ends its congestion without a report, and the next link starts relieved.
+    /// Congestion never makes a transport drop or refuse a frame; what to do about it (stop
+    /// producing for that peer) is the handler's choice. The default ignores it.
+    virtual void onBackpressure(const PeerId& peer, bool congested) {}
+};
+
+/// How much a transport lets queue toward one peer, and what it does about a peer that does not
+/// read. Counted per link: the payload bytes of frames send() accepted for that peer and not yet
+/// handed to the operating system (waiting, or being written). Frames held for a connect()ed
+/// link that is not up yet are counted once the link is up and they are handed to it.
+/// lowWatermarkBytes must not exceed highWatermarkBytes (the core's configuration checks it).
+struct SendLimits {
+    /// Reaching it makes the link congested. 64 MiB: well above what a healthy peer has in
+    /// flight (a few large objects), well below what a scheduler host can hold per peer.
+    std::size_t highWatermarkBytes = std::size_t{64} << 20;
+    /// Falling to it relieves a congested link. A quarter of the high mark: the 48 MiB gap keeps a
+    /// slow reader from flipping the state at every frame, and the 16 MiB left keep it busy while
+    /// the producer starts again.
+    std::size_t lowWatermarkBytes = std::size_t{16} << 20;
+    /// 0: none. Otherwise an accepted link whose count exceeds it is closed, its queued frames
+    /// dropped, and reported with onDisconnected(ErrorKind::Overloaded); the peer may connect
+    /// again. Connect()ed links are never closed for this (they would only reconnect and resend).
+    std::size_t hardLimitBytes = 0;
+    /// While a link is congested, stop reading from it, so that the peer cannot ask for more
+    /// until it has read (TCP flow control pushes back on it); reading resumes when it is
+    /// relieved. Meant for a server: a client or worker leaves it off, so that two peers never
+    /// both wait for the other to read. A transport that cannot stop reading one peer alone
+    /// (ZeroMQ's ROUTER reads every peer through one socket) keeps reading.
+    bool pauseReadingWhenCongested = false;
 };
 
 /// A reliable, ordered, identity-addressed message pipe: frames in, frames out, no knowledge of
@@ -55,7 +87,8 @@ public:
     /// the transport is destroyed. Returns the PeerId of that link (the address itself).
     virtual Result<PeerId> connect(std::string_view address) = 0;
     /// Queues `frame` for `peer`. Frames to a connecting peer wait for the link; frames to a peer
-    /// that is not known are dropped with a debug log (as ZeroMQ's ROUTER does).
+    /// that is not known are dropped with a debug log (as ZeroMQ's ROUTER does). Never blocks; a slow
+    /// peer's frames wait (see SendLimits: only its hard limit drops them, with the link).
     virtual void send(const PeerId& peer, Buffer frame) = 0;
     /// Closes the link to `peer`, if any.
     virtual void disconnect(const PeerId& peer) = 0;
@@ -73,6 +106,7 @@ struct TransportContext {
     std::size_t maxFrameBytes; ///< frames larger than this are refused before any allocation
     TransportHandler* handler; ///< not owned; must outlive the transport
     ConfigNode options;        ///< the plugin's own configuration subtree (may be absent)
+    SendLimits sendLimits;     ///< per-link send queue limits (see SendLimits)
 };
 
 /// Made by a transport plugin; lives as long as the plugin is loaded.

@@ -47,8 +47,11 @@ class TcpServerTest : public ::testing::Test {
         endpoint.identity = makeIdentity(role);
         endpoint.handler = std::make_unique<RecordingHandler>();
         auto created = factory_->create(TransportContext{
-            endpoint.identity, maxFrameBytes, endpoint.handler.get(),
-            options.empty() ? ConfigNode() : parseConfigText(options, "test-options")});
+            endpoint.identity,
+            maxFrameBytes,
+            endpoint.handler.get(),
+            options.empty() ? ConfigNode() : parseConfigText(options, "test-options"),
+            {}});
         EXPECT_TRUE(created) << created.error().describe();
         if (created) endpoint.transport = std::move(*created);
         return endpoint;

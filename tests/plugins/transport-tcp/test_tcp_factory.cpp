@@ -22,7 +22,7 @@ class TcpFactoryTest : public ::testing::Test {
                                               Identity identity = "1|Test|00") {
         ConfigNode options =
             optionsYaml.empty() ? ConfigNode() : parseConfigText(optionsYaml, "tcp.yaml");
-        return factory_->create(TransportContext{identity, 1u << 20, &handler_, options});
+        return factory_->create(TransportContext{identity, 1u << 20, &handler_, options, {}});
     }
 
     RecordingHandler handler_;  // outlives the transports made in each test
@@ -96,7 +96,8 @@ TEST_F(TcpFactoryTest, ListensOnIpv6Loopback) {
     EXPECT_FALSE(bound->ends_with(":0"));
 
     RecordingHandler clientHandler;
-    auto client = factory_->create(TransportContext{"1|Client|v6", 1u << 20, &clientHandler, {}});
+    auto client =
+        factory_->create(TransportContext{"1|Client|v6", 1u << 20, &clientHandler, {}, {}});
     ASSERT_TRUE(client);
     ASSERT_TRUE((*client)->connect(*bound));
     (*client)->send(*bound, Buffer::copyOf(std::string_view("over v6")));

@@ -258,8 +258,10 @@ TEST(TcpHandlerFaults, AThrowingHandlerDoesNotBreakTheLink) {
     ASSERT_TRUE(factory) << factory.error().describe();
     ThrowingHandler serverHandler;
     RecordingHandler clientHandler;
-    auto server = (*factory)->create(TransportContext{"1|Server|t", 1u << 20, &serverHandler, {}});
-    auto client = (*factory)->create(TransportContext{"1|Client|t", 1u << 20, &clientHandler, {}});
+    auto server =
+        (*factory)->create(TransportContext{"1|Server|t", 1u << 20, &serverHandler, {}, {}});
+    auto client =
+        (*factory)->create(TransportContext{"1|Client|t", 1u << 20, &clientHandler, {}, {}});
     ASSERT_TRUE(server && client);
     auto address = (*server)->listen("tcp://127.0.0.1:0");
     ASSERT_TRUE(address);

@@ -22,7 +22,7 @@ class ZmqFactoryTest : public ::testing::Test {
                                               Identity identity = "1|Test|00") {
         ConfigNode options =
             optionsYaml.empty() ? ConfigNode() : parseConfigText(optionsYaml, "zmq.yaml");
-        return factory_->create(TransportContext{identity, 1u << 20, &handler_, options});
+        return factory_->create(TransportContext{identity, 1u << 20, &handler_, options, {}});
     }
 
     RecordingHandler handler_;  // outlives the transports made in each test
@@ -69,7 +69,8 @@ TEST_F(ZmqFactoryTest, RefusesIdentityLibzmqWouldRefuse) {
 }
 
 TEST_F(ZmqFactoryTest, RefusesNoHandler) {
-    auto result = factory_->create(TransportContext{"1|Test|00", 1u << 20, nullptr, ConfigNode()});
+    auto result =
+        factory_->create(TransportContext{"1|Test|00", 1u << 20, nullptr, ConfigNode(), {}});
     ASSERT_FALSE(result);
     EXPECT_EQ(result.error().kind, ErrorKind::InvalidArgument);
 }

@@ -46,8 +46,11 @@ class ZmqPubTest : public ::testing::Test {
         auto factory = registry_->transport("zmq");
         ASSERT_TRUE(factory) << factory.error().describe();
         auto created = (*factory)->create(
-            TransportContext{makeIdentity("Monitor"), 1u << 20, &handler_,
-                             parseConfigText("pattern: pub\npub_sndhwm: 100\n", "zmq.yaml")});
+            TransportContext{makeIdentity("Monitor"),
+                             1u << 20,
+                             &handler_,
+                             parseConfigText("pattern: pub\npub_sndhwm: 100\n", "zmq.yaml"),
+                             {}});
         ASSERT_TRUE(created) << created.error().describe();
         publisher_ = std::move(*created);
         auto bound = publisher_->listen("tcp://127.0.0.1:0");

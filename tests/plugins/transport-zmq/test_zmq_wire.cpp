@@ -63,8 +63,8 @@ class ZmqWireTest : public ::testing::Test {
         endpoint.handler = std::make_unique<RecordingHandler>();
         ConfigNode options =
             optionsYaml.empty() ? ConfigNode() : parseConfigText(optionsYaml, "zmq.yaml");
-        auto created = factory_->create(
-            TransportContext{endpoint.identity, maxFrameBytes, endpoint.handler.get(), options});
+        auto created = factory_->create(TransportContext{
+            endpoint.identity, maxFrameBytes, endpoint.handler.get(), options, {}});
         EXPECT_TRUE(created) << created.error().describe();
         if (created) endpoint.transport = std::move(*created);
         return endpoint;
