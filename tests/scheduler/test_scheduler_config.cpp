@@ -101,6 +101,47 @@ TEST(SchedulerConfig, InvalidValuesAreRefused) {
     EXPECT_NE(errorOf(head + "  protected: maybe\n").find("protected"), std::string::npos);
 }
 
+TEST(SchedulerConfig, FlowControlDefaultsAndKeys) {
+    const std::string head = "scheduler:\n  endpoints:\n    - address: tcp://127.0.0.1:0\n";
+    auto defaults = parse(head);
+    EXPECT_EQ(defaults.endpoints[0].sendLimits.highWatermarkBytes, 64u << 20);
+    EXPECT_EQ(defaults.endpoints[0].sendLimits.lowWatermarkBytes, 16u << 20);
+    EXPECT_EQ(defaults.endpoints[0].sendLimits.hardLimitBytes, 0u);
+    EXPECT_EQ(defaults.unfetchedResultsHighBytes, 64u << 20);
+    EXPECT_EQ(defaults.unfetchedResultsLowBytes, 16u << 20);
+
+    auto tuned = parse(head +
+                       "      send_high_watermark_bytes: 4000\n"
+                       "      send_hard_limit_bytes: 9000\n"
+                       "  unfetched_results_high_watermark_bytes: 0\n");
+    EXPECT_EQ(tuned.endpoints[0].sendLimits.highWatermarkBytes, 4000u);
+    EXPECT_EQ(tuned.endpoints[0].sendLimits.lowWatermarkBytes, 1000u);  // a quarter, unless given
+    EXPECT_EQ(tuned.endpoints[0].sendLimits.hardLimitBytes, 9000u);
+    EXPECT_EQ(tuned.unfetchedResultsHighBytes, 0u);  // off
+}
+
+TEST(SchedulerConfig, InconsistentFlowControlValuesNameTheirKey) {
+    const std::string head = "scheduler:\n  endpoints:\n    - address: tcp://127.0.0.1:0\n";
+    auto expectError = [&](const std::string& extra, const std::string& key, int line) {
+        const auto error = errorOf(head + extra);
+        EXPECT_NE(error.find(key), std::string::npos) << error;
+        EXPECT_NE(error.find("test.yaml:" + std::to_string(line) + ":"), std::string::npos)
+            << error;
+    };
+    expectError("      send_low_watermark_bytes: 5000\n      send_high_watermark_bytes: 4000\n",
+                "scheduler.endpoints[0].send_low_watermark_bytes", 4);
+    expectError("      send_high_watermark_bytes: 0\n",
+                "scheduler.endpoints[0].send_high_watermark_bytes", 4);
+    expectError("      send_hard_limit_bytes: 1000\n",
+                "scheduler.endpoints[0].send_hard_limit_bytes", 4);
+    expectError("      send_high_watermark_bytes: lots\n",
+                "scheduler.endpoints[0].send_high_watermark_bytes", 4);
+    expectError(
+        "  unfetched_results_low_watermark_bytes: 200\n"
+        "  unfetched_results_high_watermark_bytes: 100\n",
+        "scheduler.unfetched_results_low_watermark_bytes", 4);
+}
+
 TEST(SchedulerConfig, PluginDirIsRelativeToTheConfigFile) {
     test::TempDir dir;
     const auto file = dir.write(

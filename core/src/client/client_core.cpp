@@ -110,8 +110,8 @@ Result<std::shared_ptr<ClientCore>> ClientCore::start(ClientOptions options) {
     }
     std::shared_ptr<ClientCore> core(new ClientCore(std::move(options)));
     const ClientOptions& o = core->options_;
-    EndpointConfig config{o.address,          o.transport,    o.codec,
-                          o.transportOptions, o.codecOptions, o.endpointNode};
+    EndpointConfig config{o.address,      o.transport,    o.codec, o.transportOptions,
+                          o.codecOptions, o.endpointNode, {}};
     auto endpoint = Endpoint::create(0, std::move(config), core->registry_, core->identity_,
                                      o.maxFrameBytes, core->loop_, *core);
     if (!endpoint) return tl::unexpected(endpoint.error());

@@ -51,7 +51,8 @@ Result<std::unique_ptr<Endpoint>> Endpoint::create(std::uint32_t index, Endpoint
     endpoint->codec_ = std::move(*codec);
     auto transport = (*transportFactory)
                          ->create(TransportContext{identity, maxFrameBytes, endpoint.get(),
-                                                   endpoint->config_.transportOptions});
+                                                   endpoint->config_.transportOptions,
+                                                   endpoint->config_.sendLimits});
     if (!transport) return tl::unexpected(transport.error());
     endpoint->transport_ = std::move(*transport);
     return endpoint;
@@ -128,6 +129,12 @@ void Endpoint::onDisconnected(const PeerId& peer, const Error& reason) {
     inbox_.push(Event{peer, Disconnected{reason}});
 }
 
+void Endpoint::onBackpressure(const PeerId& peer, bool congested) {
+    if (deliveredInline(peer, [&] { listener_.onPeerBackpressure(index_, peer, congested); }))
+        return;
+    inbox_.push(Event{peer, Backpressure{congested}});
+}
+
 void Endpoint::onFrame(const PeerId& peer, Buffer frame) {
     auto message = codec_->decode(frame);
     if (!message) {
@@ -152,6 +159,8 @@ void Endpoint::dispatch(Event& event) {
                 listener_.onPeerConnected(index_, event.peer);
             } else if constexpr (std::is_same_v<T, Disconnected>) {
                 listener_.onPeerDisconnected(index_, event.peer, what.reason);
+            } else if constexpr (std::is_same_v<T, Backpressure>) {
+                listener_.onPeerBackpressure(index_, event.peer, what.congested);
             } else {
                 listener_.onMessage(index_, event.peer, std::move(what.message),
                                     std::move(what.frame));

@@ -22,7 +22,8 @@ struct EndpointConfig {
     std::string codec;
     ConfigNode transportOptions;
     ConfigNode codecOptions;
-    ConfigNode node;  ///< the endpoint's own config node, for error messages
+    ConfigNode node;        ///< the endpoint's own config node, for error messages
+    SendLimits sendLimits;  ///< per-link send queue limits given to the transport
 };
 
 /// Receives what endpoints deliver. Called on the event loop thread only.
@@ -35,6 +36,9 @@ class EndpointListener {
     /// A decoded message and the frame it came from (kept so it can be forwarded unchanged).
     virtual void onMessage(std::uint32_t endpoint, const PeerId& peer, Message message,
                            Buffer frame) = 0;
+    /// The link to `peer` became congested or was relieved (TransportHandler::onBackpressure),
+    /// in order with the link's other events. The default ignores it.
+    virtual void onPeerBackpressure(std::uint32_t endpoint, const PeerId& peer, bool congested) {}
 };
 
 /// A transport and a codec working as one: frames from the transport are decoded on the
@@ -86,9 +90,13 @@ class Endpoint final : public TransportHandler {
     void onConnected(const PeerId& peer) override;
     void onDisconnected(const PeerId& peer, const Error& reason) override;
     void onFrame(const PeerId& peer, Buffer frame) override;
+    void onBackpressure(const PeerId& peer, bool congested) override;
 
   private:
     struct Connected {};
+    struct Backpressure {
+        bool congested;
+    };
     struct Disconnected {
         Error reason;
     };
@@ -98,7 +106,7 @@ class Endpoint final : public TransportHandler {
     };
     struct Event {
         PeerId peer;
-        std::variant<Connected, Disconnected, Received> what;
+        std::variant<Connected, Disconnected, Received, Backpressure> what;
     };
 
     Endpoint(std::uint32_t index, EndpointConfig config, EventLoop& loop,

@@ -25,6 +25,7 @@ void ObjectManager::put(const Bytes& id, Object object) {
     if (it != objects_.end()) {
         // Same id again (Scaler ids are content hashes, so normally the same bytes): replace.
         totalBytes_ -= it->second.size;
+        clearUnfetched(it->second);  // a new object: its owner has not been told about it
         if (it->second.owner != object.owner) {
             auto owned = owned_.find(it->second.owner);
             if (owned != owned_.end()) owned->second.erase(id);
@@ -85,6 +86,7 @@ void ObjectManager::erase(const Bytes& id,
     if (it == objects_.end()) return;
     for (const auto& worker : it->second.fetchedBy) notices[worker].push_back(id);
     totalBytes_ -= it->second.size;
+    clearUnfetched(it->second);
     if (auto owned = owned_.find(it->second.owner); owned != owned_.end()) {
         owned->second.erase(id);
         if (owned->second.empty()) owned_.erase(owned);
@@ -109,7 +111,10 @@ void ObjectManager::request(const PeerAddress& requester, bool requesterIsWorker
     Waiting waiting{requester, requesterIsWorker, std::move(ids), 0};
     const std::uint64_t key = nextWaiting_++;
     for (const auto& id : waiting.ids) {
-        if (objects_.count(id) != 0) continue;
+        if (const auto it = objects_.find(id); it != objects_.end()) {
+            if (it->second.owner == requester.peer) clearUnfetched(it->second);
+            continue;
+        }
         auto& list = waitingFor_[id];
         // An id listed twice in one request counts once per listing; both are satisfied together.
         list.push_back(key);
@@ -158,6 +163,31 @@ void ObjectManager::forgetPeer(const Identity& peer) {
     if (workerAddresses_.erase(peer) != 0) {
         for (auto& [id, object] : objects_) object.fetchedBy.erase(peer);
     }
+}
+
+void ObjectManager::markUnfetched(const Identity& owner, const std::vector<Bytes>& ids) {
+    for (const auto& id : ids) {
+        const auto it = objects_.find(id);
+        if (it == objects_.end() || it->second.owner != owner || it->second.unfetched ||
+            it->second.size == 0)
+            continue;
+        it->second.unfetched = true;
+        unfetched_[owner] += it->second.size;
+    }
+}
+
+std::size_t ObjectManager::unfetchedBytes(const Identity& owner) const {
+    const auto it = unfetched_.find(owner);
+    return it == unfetched_.end() ? 0 : it->second;
+}
+
+void ObjectManager::clearUnfetched(Object& object) {
+    if (!object.unfetched) return;
+    object.unfetched = false;
+    const auto it = unfetched_.find(object.owner);
+    if (it == unfetched_.end()) return;
+    it->second -= object.size;
+    if (it->second == 0) unfetched_.erase(it);
 }
 
 const ObjectManager::Object* ObjectManager::find(const Bytes& id) const {

@@ -28,6 +28,7 @@ class ObjectManager {
         std::vector<Buffer> chunks;
         std::size_t size = 0;                    ///< payload bytes
         std::unordered_set<Identity> fetchedBy;  ///< workers that may cache it
+        bool unfetched = false;  ///< a result its owner was told about and has not requested
     };
 
     /// `isWorker` tells a worker from a client when deciding who gets delete notices.
@@ -46,6 +47,12 @@ class ObjectManager {
     void request(const PeerAddress& requester, bool requesterIsWorker, std::vector<Bytes> ids);
     /// Forgets the waiting requests of a peer that left, and its fetch records.
     void forgetPeer(const Identity& peer);
+    /// Records that `owner` was told about the result objects `ids` (a TaskResult): their bytes
+    /// count toward unfetchedBytes(owner) until the owner requests or deletes them (or they go
+    /// any other way). Ids that do not exist or belong to someone else are ignored.
+    void markUnfetched(const Identity& owner, const std::vector<Bytes>& ids);
+    /// Bytes of `owner`'s unfetched results (see markUnfetched).
+    std::size_t unfetchedBytes(const Identity& owner) const;
 
     const Object* find(const Bytes& id) const;
     std::size_t count() const { return objects_.size(); }
@@ -64,6 +71,7 @@ class ObjectManager {
     void sendDeleteNotices(std::unordered_map<Identity, std::vector<Bytes>>& notices);
     void respond(const Waiting& waiting);
     void stored(const Bytes& id);
+    void clearUnfetched(Object& object);
 
     Outbox& outbox_;
     std::unordered_map<Bytes, Object> objects_;
@@ -74,6 +82,7 @@ class ObjectManager {
     std::unordered_map<Bytes, std::vector<std::uint64_t>> waitingFor_;
     std::uint64_t nextWaiting_ = 0;
     std::size_t totalBytes_ = 0;
+    std::unordered_map<Identity, std::size_t> unfetched_;  // bytes, per owner; no zero entries
 };
 
 }  // namespace plexus::detail

@@ -15,6 +15,8 @@ SchedulerSettings settingsFrom(const SchedulerConfig& config) {
     settings.perWorkerQueueSize = config.perWorkerQueueSize;
     settings.protectedMode = config.protectedMode;
     settings.requeue = config.requeue;
+    settings.unfetchedResultsHighBytes = config.unfetchedResultsHighBytes;
+    settings.unfetchedResultsLowBytes = config.unfetchedResultsLowBytes;
     return settings;
 }
 
@@ -42,7 +44,10 @@ Scheduler::~Scheduler() {
 Result<std::vector<std::string>> Scheduler::start() {
     std::vector<std::string> bound;
     for (std::uint32_t i = 0; i < config_.endpoints.size(); ++i) {
-        auto endpoint = Endpoint::create(i, config_.endpoints[i], registry_, identity_,
+        EndpointConfig endpointConfig = config_.endpoints[i];
+        // A peer that does not read must not be able to make the scheduler produce more for it.
+        endpointConfig.sendLimits.pauseReadingWhenCongested = true;
+        auto endpoint = Endpoint::create(i, std::move(endpointConfig), registry_, identity_,
                                          config_.maxFrameBytes, loop_, *this);
         if (!endpoint) return tl::unexpected(endpoint.error());
         if (i == 0) (*endpoint)->hostLoop();  // the loop runs on the first endpoint's I/O thread
@@ -109,7 +114,13 @@ void Scheduler::onPeerDisconnected(std::uint32_t endpoint, const PeerId& peer,
                                    const Error& reason) {
     logger().debug("{}: link from {} down: {}", endpoints_[endpoint]->config().address,
                    printable(peer), reason.describe());
-    core_.onPeerDisconnected(PeerAddress{endpoint, peer}, Clock::now());
+    core_.onPeerDisconnected(PeerAddress{endpoint, peer}, reason, Clock::now());
+}
+
+void Scheduler::onPeerBackpressure(std::uint32_t endpoint, const PeerId& peer, bool congested) {
+    logger().debug("{}: link to {} {}", endpoints_[endpoint]->config().address, printable(peer),
+                   congested ? "congested" : "relieved");
+    core_.onPeerBackpressure(PeerAddress{endpoint, peer}, congested, Clock::now());
 }
 
 void Scheduler::onMessage(std::uint32_t endpoint, const PeerId& peer, Message message,

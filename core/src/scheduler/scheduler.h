@@ -56,6 +56,7 @@ class Scheduler final : public EndpointListener, public Outbox {
                             const Error& reason) override;
     void onMessage(std::uint32_t endpoint, const PeerId& peer, Message message,
                    Buffer frame) override;
+    void onPeerBackpressure(std::uint32_t endpoint, const PeerId& peer, bool congested) override;
 
     // Outbox (loop thread)
     void send(const PeerAddress& to, const Message& message) override;

@@ -18,8 +18,37 @@ std::filesystem::path resolveConfigPath(const ConfigNode& node, const std::strin
     return std::filesystem::path(node.file()).parent_path() / p;
 }
 
+namespace {
+
+/// The send limits keys of an endpoint (see plexus::SendLimits). Refuses a low watermark above
+/// the high one, and a hard limit below the high watermark (it would cut a peer off before it
+/// was ever reported congested).
+SendLimits parseSendLimits(const ConfigNode& node) {
+    SendLimits limits;
+    limits.highWatermarkBytes =
+        node.get<std::uint64_t>("send_high_watermark_bytes", limits.highWatermarkBytes);
+    // Unless given, the low mark is a quarter of the high one, as in the defaults.
+    limits.lowWatermarkBytes =
+        node.get<std::uint64_t>("send_low_watermark_bytes", limits.highWatermarkBytes / 4);
+    limits.hardLimitBytes = node.get<std::uint64_t>("send_hard_limit_bytes", limits.hardLimitBytes);
+    if (limits.highWatermarkBytes == 0)
+        throw node["send_high_watermark_bytes"].error("must be at least 1");
+    if (limits.lowWatermarkBytes > limits.highWatermarkBytes) {
+        throw node["send_low_watermark_bytes"].error("must not exceed send_high_watermark_bytes");
+    }
+    if (limits.hardLimitBytes != 0 && limits.hardLimitBytes < limits.highWatermarkBytes) {
+        throw node["send_hard_limit_bytes"].error(
+            "must be 0 (no limit) or at least send_high_watermark_bytes");
+    }
+    return limits;
+}
+
+}  // namespace
+
 EndpointConfig parseEndpointConfig(const ConfigNode& node) {
-    node.allowOnly({"address", "transport", "codec", "transport_options", "codec_options"});
+    node.allowOnly({"address", "transport", "codec", "transport_options", "codec_options",
+                    "send_high_watermark_bytes", "send_low_watermark_bytes",
+                    "send_hard_limit_bytes"});
     EndpointConfig endpoint;
     endpoint.node = node;
     endpoint.address = node.require<std::string>("address");
@@ -29,6 +58,7 @@ EndpointConfig parseEndpointConfig(const ConfigNode& node) {
     endpoint.codecOptions = node["codec_options"];
     endpoint.transportOptions.expectMap();
     endpoint.codecOptions.expectMap();
+    endpoint.sendLimits = parseSendLimits(node);
     return endpoint;
 }
 
@@ -99,7 +129,8 @@ SchedulerConfig parseSchedulerConfig(const ConfigNode& root) {
     section.allowOnly({"endpoints", "plugin_dir", "client_timeout_seconds",
                        "worker_timeout_seconds", "per_worker_queue_size", "protected",
                        "on_worker_death", "max_task_retries", "max_frame_bytes", "log_level",
-                       "monitor"});
+                       "monitor", "unfetched_results_high_watermark_bytes",
+                       "unfetched_results_low_watermark_bytes"});
     SchedulerConfig config;
     const auto endpoints = section["endpoints"].elements();
     if (endpoints.empty()) throw section.error("'endpoints' must list at least one endpoint");
@@ -122,6 +153,14 @@ SchedulerConfig parseSchedulerConfig(const ConfigNode& root) {
     }
     config.requeue.maxTaskRetries =
         section.get<std::uint32_t>("max_task_retries", config.requeue.maxTaskRetries);
+    config.unfetchedResultsHighBytes = section.get<std::uint64_t>(
+        "unfetched_results_high_watermark_bytes", config.unfetchedResultsHighBytes);
+    config.unfetchedResultsLowBytes = section.get<std::uint64_t>(
+        "unfetched_results_low_watermark_bytes", config.unfetchedResultsHighBytes / 4);
+    if (config.unfetchedResultsLowBytes > config.unfetchedResultsHighBytes) {
+        throw section["unfetched_results_low_watermark_bytes"].error(
+            "must not exceed unfetched_results_high_watermark_bytes");
+    }
     config.maxFrameBytes = section.get<std::uint64_t>("max_frame_bytes", config.maxFrameBytes);
     if (config.maxFrameBytes < 1024)
         throw section["max_frame_bytes"].error("must be at least 1024");

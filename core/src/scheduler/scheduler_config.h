@@ -42,6 +42,13 @@ struct SchedulerConfig {
     bool protectedMode = false;
     /// The tasks of a worker that died: on_worker_death and max_task_retries.
     RequeuePolicy requeue;
+    /// A client's queued tasks wait (are not given to workers) while the result objects the
+    /// scheduler told it about and it has not fetched (nor deleted) reach the high mark, until
+    /// they fall to the low one; 0 turns this off. The same marks as a link's send queue: what a
+    /// client leaves unread at the scheduler costs memory whether it waits in its link or in the
+    /// object store.
+    std::size_t unfetchedResultsHighBytes = std::size_t{64} << 20;
+    std::size_t unfetchedResultsLowBytes = std::size_t{16} << 20;
     /// Largest frame any endpoint accepts. Scaler 1.9.9 carries whole objects in one message, so
     /// this bounds the largest object a client can send; 1 GiB by default.
     std::size_t maxFrameBytes = std::size_t{1} << 30;

@@ -40,9 +40,11 @@ SchedulerCore::SchedulerCore(const SchedulerSettings& settings, Outbox& outbox)
       pool_(settings.perWorkerQueueSize),
       objects_(outbox),
       tasks_(outbox, pool_, objects_, *this, settings.requeue),
-      graphs_(tasks_, objects_, [this](const Identity& client, const TaskResult& result) {
-          deliver(client, result, nullptr, 0);
-      }) {}
+      graphs_(tasks_, objects_,
+              [this](const Identity& client, const TaskResult& result) {
+                  deliver(client, result, nullptr, 0);
+              }),
+      flow_(settings.unfetchedResultsHighBytes, settings.unfetchedResultsLowBytes) {}
 
 void SchedulerCore::setObserver(SchedulerObserver* observer) {
     observer_ = observer;
@@ -99,9 +101,13 @@ void SchedulerCore::onMessage(const PeerAddress& from, Message message, const Bu
             return;
         case MessageKind::objectInstruction:
             return onObjectInstruction(from, std::move(std::get<ObjectInstruction>(message)));
-        case MessageKind::objectRequest:
-            return objects_.request(from, workers_.contains(from.peer),
-                                    std::move(std::get<ObjectRequest>(message).objectIds));
+        case MessageKind::objectRequest: {
+            const bool fromWorker = workers_.contains(from.peer);
+            objects_.request(from, fromWorker,
+                             std::move(std::get<ObjectRequest>(message).objectIds));
+            if (!fromWorker) updateHold(from.peer);  // the client fetched some of its results
+            return;
+        }
         case MessageKind::disconnectRequest:
             return onDisconnectRequest(from, std::get<DisconnectRequest>(message));
         case MessageKind::clientDisconnect:
@@ -112,7 +118,10 @@ void SchedulerCore::onMessage(const PeerAddress& from, Message message, const Bu
 }
 
 void SchedulerCore::onClientHeartbeat(const PeerAddress& from, Clock::time_point now) {
-    if (clients_.touch(from, now)) logger().info("client {} connected", printable(from.peer));
+    if (clients_.touch(from, now)) {
+        logger().info("client {} connected", printable(from.peer));
+        updateHold(from.peer);  // its link may have been congested before it said who it is
+    }
     // Scaler's heartbeats are ping-pong: a peer sends the next one only after this echo.
     outbox_.send(from, ClientHeartbeatEcho{});
 }
@@ -140,6 +149,7 @@ void SchedulerCore::onWorkerCapabilities(const PeerAddress& from, WorkerCapabili
         logger().info("plexus worker {} connected ({} functions)", printable(from.peer),
                       capabilities.functions.size());
         if (observer_) observer_->workerConnected(from.peer);
+        updateHold(from.peer);  // its link may have been congested before it said who it is
     }
     const bool changed = pool_.announce(from.peer, std::move(capabilities.functions));
     if (isNew) {
@@ -155,6 +165,7 @@ void SchedulerCore::registerWorker(const PeerAddress& from, Clock::time_point no
     if (isNew) {
         logger().info("worker {} connected", printable(from.peer));
         if (observer_) observer_->workerConnected(from.peer);
+        updateHold(from.peer);
         tasks_.onWorkerJoined(from.peer);
     }
 }
@@ -173,7 +184,8 @@ void SchedulerCore::onObjectInstruction(const PeerAddress& from, ObjectInstructi
         case ObjectInstructionType::del:
         case ObjectInstructionType::clear:
             // A peer may delete only what it owns.
-            return objects_.remove(from.peer, instruction.objectContent.ids);
+            objects_.remove(from.peer, instruction.objectContent.ids);
+            return updateHold(from.peer);  // deleted results no longer wait to be fetched
     }
 }
 
@@ -211,9 +223,66 @@ void SchedulerCore::onClientDisconnect(const PeerAddress& from, const ClientDisc
     outbox_.requestStop();
 }
 
-void SchedulerCore::onPeerDisconnected(const PeerAddress& peer, Clock::time_point now) {
-    // Liveness is decided by heartbeats, as in Scaler: a transport link may drop and come back
-    // (reconnect) without the peer leaving. Nothing to do until the timeout.
+void SchedulerCore::onPeerDisconnected(const PeerAddress& peer, const Error& reason,
+                                       Clock::time_point now) {
+    flow_.linkDown(peer);
+    if (reason.kind == ErrorKind::Overloaded) {
+        // The transport cut off a peer that did not read (SendLimits::hardLimitBytes): what it
+        // had queued is gone, so it is treated as gone too, freeing what it holds.
+        const std::string why = "was cut off: " + reason.message;
+        if (clients_.contains(peer.peer)) clientGone(peer.peer, why);
+        if (workers_.contains(peer.peer)) workerGone(peer.peer, WorkerExit::died, why);
+        return;
+    }
+    // Otherwise liveness is decided by heartbeats, as in Scaler: a transport link may drop and
+    // come back (reconnect) without the peer leaving. Nothing to do until the timeout.
+    updateHold(peer.peer);
+}
+
+void SchedulerCore::onPeerBackpressure(const PeerAddress& peer, bool congested,
+                                       Clock::time_point now) {
+    flow_.linkCongestion(peer, congested);
+    if (!congested) {
+        // It has read tens of MiB: alive. While congested its heartbeats may have waited unread
+        // (the transport stops reading a congested peer), so they cannot be held against it.
+        if (const auto* client = clients_.find(peer.peer); client && client->address == peer)
+            clients_.touch(peer, now);
+        if (const auto* worker = workers_.find(peer.peer); worker && worker->address == peer)
+            workers_.touch(peer, now);
+    }
+    updateHold(peer.peer);
+}
+
+void SchedulerCore::updateHold(const Identity& peer) {
+    if (clients_.contains(peer)) {
+        const std::size_t unfetched = objects_.unfetchedBytes(peer);
+        const bool held = flow_.holdClient(peer, unfetched);
+        if (tasks_.setClientHeld(peer, held)) {
+            if (!held) {
+                logger().info("client {} released: its queued tasks go to workers again",
+                              printable(peer));
+            } else if (flow_.linkCongested(peer)) {
+                logger().info(
+                    "client {} held: it does not read what is sent to it; its queued "
+                    "tasks wait",
+                    printable(peer));
+            } else {
+                logger().info(
+                    "client {} held: {} bytes of its results wait to be fetched; its "
+                    "queued tasks wait",
+                    printable(peer), unfetched);
+            }
+        }
+    }
+    if (workers_.contains(peer)) {
+        const bool held = flow_.linkCongested(peer);
+        if (pool_.setHeld(peer, held)) {
+            logger().info(
+                "worker {} {}", printable(peer),
+                held ? "held: it does not read what is sent to it; no new tasks" : "released");
+            if (!held) tasks_.dispatchTo(peer);
+        }
+    }
 }
 
 void SchedulerCore::onTick(Clock::time_point now) {
@@ -224,6 +293,7 @@ void SchedulerCore::onTick(Clock::time_point now) {
 
 void SchedulerCore::clientGone(const Identity& client, std::string_view why) {
     clients_.remove(client);
+    flow_.forget(client);
     graphs_.onClientGone(client);
     tasks_.onClientGone(client);
     objects_.removeAllOwnedBy(client);
@@ -235,6 +305,7 @@ void SchedulerCore::workerGone(const Identity& worker, WorkerExit how, std::stri
     if (observer_) observer_->workerDisconnected(worker);
     workers_.remove(worker);
     tasks_.onWorkerGone(worker, how);  // reads the worker's executors from the pool
+    flow_.forget(worker);
     pool_.remove(worker);
     objects_.forgetPeer(worker);
     logger().info("worker {} {}", printable(worker), why);
@@ -255,6 +326,10 @@ void SchedulerCore::deliver(const Identity& client, const TaskResult& result, co
         outbox_.forward(peer->address, frameEndpoint, result, *frame);
     } else {
         outbox_.send(peer->address, result);
+    }
+    if (result.status == TaskStatus::success || result.status == TaskStatus::failed) {
+        objects_.markUnfetched(client, result.results);
+        updateHold(client);
     }
 }
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "plexus/messages.h"
+#include "scheduler/flow_control.h"
 #include "scheduler/graph_manager.h"
 #include "scheduler/object_manager.h"
 #include "scheduler/outbox.h"
@@ -20,6 +21,9 @@ struct SchedulerSettings {
     std::uint32_t perWorkerQueueSize = 1000;
     bool protectedMode = false;
     RequeuePolicy requeue;
+    /// See SchedulerConfig::unfetchedResultsHighBytes; high 0: off.
+    std::size_t unfetchedResultsHighBytes = std::size_t{64} << 20;
+    std::size_t unfetchedResultsLowBytes = std::size_t{16} << 20;
 };
 
 /// Told what the scheduler's logic does, for monitoring (the Monitor): task states (TaskObserver)
@@ -43,13 +47,20 @@ class SchedulerObserver : public TaskObserver {
 /// Peers are known by identity. A peer becomes a client or a worker with its first heartbeat (or
 /// first message only its role sends); messages only the other role sends are refused with a
 /// logged reason, and so are messages a scheduler never receives.
+///
+/// Flow control (see FlowControl): a client whose link is congested, or that leaves more than
+/// the configured bytes of results unfetched, is held: its queued tasks wait and only its tasks
+/// already at workers finish. A worker whose link is congested gets no new task. A peer whose
+/// link its transport closed as Overloaded is gone at once, as if it had left.
 class SchedulerCore final : private TaskListener {
   public:
     SchedulerCore(const SchedulerSettings& settings, Outbox& outbox);
 
     void onMessage(const PeerAddress& from, Message message, const Buffer& frame,
                    Clock::time_point now);
-    void onPeerDisconnected(const PeerAddress& peer, Clock::time_point now);
+    void onPeerDisconnected(const PeerAddress& peer, const Error& reason, Clock::time_point now);
+    /// The transport's congestion report for the link of `peer` (Endpoint::onBackpressure).
+    void onPeerBackpressure(const PeerAddress& peer, bool congested, Clock::time_point now);
     /// Periodic housekeeping (about once a second): forgets silent peers.
     void onTick(Clock::time_point now);
     /// Monitoring; null (the default) for none, which costs nothing. Not owned; must outlive
@@ -83,6 +94,8 @@ class SchedulerCore final : private TaskListener {
     void clientGone(const Identity& client, std::string_view why);
     void workerGone(const Identity& worker, WorkerExit how, std::string_view why);
     void refuse(const PeerAddress& from, MessageKind kind, std::string_view why);
+    /// Holds or releases `peer` as FlowControl says now.
+    void updateHold(const Identity& peer);
     void deliver(const Identity& client, const TaskResult& result, const Buffer* frame,
                  std::uint32_t frameEndpoint);
 
@@ -98,6 +111,7 @@ class SchedulerCore final : private TaskListener {
     ObjectManager objects_;
     TaskManager tasks_;
     GraphManager graphs_;
+    FlowControl flow_;
     std::uint64_t refused_ = 0;
     std::uint64_t delivered_ = 0;
     bool shuttingDown_ = false;

@@ -68,7 +68,7 @@ void TaskManager::submit(const Identity& client, Task task, Buffer frame,
         record.built.reset(new TaskRecord::Built{std::move(task), std::move(graph)});
     record.frame = std::move(frame);
     record.frameEndpoint = frameEndpoint;
-    if (auto* worker = workers_.pick(record.key())) {
+    if (auto* worker = pickFor(record)) {
         assign(record, *worker);
     } else {
         enqueue(record, false);
@@ -111,7 +111,7 @@ void TaskManager::assign(TaskRecord& record, WorkerPool::Worker& worker) {
     }
 }
 
-bool TaskManager::isCurrent(const std::pair<std::uint64_t, TaskId>& entry) const {
+bool TaskManager::isCurrent(const QueueEntry& entry) const {
     auto it = tasks_.find(entry.second);
     return it != tasks_.end() && it->second.state == TaskRecord::State::queued &&
            it->second.sequence == entry.first;
@@ -125,7 +125,16 @@ TaskManager::Queue* TaskManager::oldestQueueFor(const WorkerPool::Worker& worker
         auto q = queues_.find(key);
         if (q == queues_.end()) return;
         auto& queue = q->second;
-        while (!queue.empty() && !isCurrent(queue.front())) queue.pop_front();
+        while (!queue.empty()) {
+            if (isCurrent(queue.front())) {
+                if (held_.empty()) break;
+                const Identity& client = *tasks_.at(queue.front().second).client;
+                if (!held_.contains(client)) break;
+                // Held: moved aside, in order, so that the tasks of others behind it can go.
+                parked_[client].push_back(std::move(queue.front()));
+            }
+            queue.pop_front();
+        }
         if (!queue.empty() && (best == nullptr || queue.front().first < best->front().first))
             best = &queue;
     };
@@ -140,7 +149,7 @@ TaskManager::Queue* TaskManager::oldestQueueFor(const WorkerPool::Worker& worker
 void TaskManager::dispatchTo(const Identity& workerId) {
     auto* worker = workers_.find(workerId);
     if (worker == nullptr) return;
-    while (worker->outstanding < worker->capacity) {
+    while (!worker->held && worker->outstanding < worker->capacity) {
         auto* queue = oldestQueueFor(*worker);
         if (queue == nullptr) return;
         TaskRecord& record = tasks_.at(queue->front().second);
@@ -183,7 +192,7 @@ void TaskManager::onResult(const PeerAddress& worker, TaskResult result, const B
         // The worker gave up a task nobody cancelled (Scaler's balancing path, or a worker that
         // lost it): run it elsewhere.
         enqueue(record, true);
-        if (auto* w = workers_.pick(record.key())) {
+        if (auto* w = pickFor(record)) {
             assign(record, *w);
         }
     } else {
@@ -366,6 +375,8 @@ void TaskManager::onWorkerGone(const Identity& workerId, WorkerExit how) {
 }
 
 void TaskManager::onClientGone(const Identity& client) {
+    held_.erase(client);
+    parked_.erase(client);  // their tasks are abandoned below
     auto c = clients_.find(client);
     if (c == clients_.end()) return;
     std::vector<Bytes> ids;
@@ -374,6 +385,29 @@ void TaskManager::onClientGone(const Identity& client) {
         if (record.client == &c->first) ids.push_back(id.str());
     }
     for (const auto& taskId : ids) abandon(taskId);
+}
+
+WorkerPool::Worker* TaskManager::pickFor(const TaskRecord& record) {
+    return clientHeld(*record.client) ? nullptr : workers_.pick(record.key());
+}
+
+bool TaskManager::setClientHeld(const Identity& client, bool held) {
+    if (held) return held_.insert(client).second;
+    if (held_.erase(client) == 0) return false;
+    if (auto parked = parked_.find(client); parked != parked_.end()) {
+        const std::vector<QueueEntry> entries = std::move(parked->second);
+        parked_.erase(parked);
+        // Each left from the head of its queue, oldest first: back to the heads, newest first,
+        // each with a front sequence, so they come before everything queued meanwhile.
+        for (auto entry = entries.rbegin(); entry != entries.rend(); ++entry) {
+            if (!isCurrent(*entry)) continue;  // cancelled (or re-queued) meanwhile
+            TaskRecord& record = tasks_.at(entry->second);
+            record.sequence = nextFrontSequence_--;
+            queues_[record.key()].emplace_front(record.sequence, *record.id);
+        }
+    }
+    for (const auto& [identity, worker] : workers_.workers()) dispatchTo(identity);
+    return true;
 }
 
 const TaskRecord* TaskManager::find(const Bytes& taskId) const {

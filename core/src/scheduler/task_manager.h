@@ -124,6 +124,14 @@ class TaskManager {
     void onWorkerGone(const Identity& worker, WorkerExit how);
     /// A client left: its tasks are cancelled and their outcomes dropped.
     void onClientGone(const Identity& client);
+    /// Holds or releases a client's tasks. While held, its queued tasks stay queued (in order,
+    /// costing only their records) and none is given to a worker; tasks already assigned run on.
+    /// Releasing puts them back at the head of their queues, in order, and dispatches. Returns
+    /// true if that changed the client's state.
+    bool setClientHeld(const Identity& client, bool held);
+    bool clientHeld(const Identity& client) const {
+        return !held_.empty() && held_.contains(client);
+    }
 
     /// Monitoring; null (the default) for none. Not owned; must outlive this or be reset.
     void setObserver(TaskObserver* observer) { observer_ = observer; }
@@ -145,11 +153,14 @@ class TaskManager {
     void dropResultObjects(const TaskResult& result);
     void rememberDeadWorker(const Identity& worker, std::vector<Bytes> held);
     void releaseWorkerSlot(TaskRecord& record);
-    using Queue = std::deque<std::pair<std::uint64_t, TaskId>>;
+    using QueueEntry = std::pair<std::uint64_t, TaskId>;  // (sequence, task id)
+    using Queue = std::deque<QueueEntry>;
     Queue* oldestQueueFor(const WorkerPool::Worker& worker);
-    bool isCurrent(const std::pair<std::uint64_t, TaskId>& entry) const;
+    bool isCurrent(const QueueEntry& entry) const;
     /// Drops a finished record's references to its interned client and function.
     void releaseInterned(const Identity* client, const TaskRecord::FunctionEntry* function);
+    /// The least loaded worker that can take `record` now: none while its client is held.
+    WorkerPool::Worker* pickFor(const TaskRecord& record);
 
     Outbox& outbox_;
     WorkerPool& workers_;
@@ -175,6 +186,10 @@ class TaskManager {
     std::uint64_t nextFrontSequence_ = (std::uint64_t{1} << 63) - 1;
     TaskObserver* observer_ = nullptr;
     std::uint64_t nextDispatch_ = 1;
+    // Held clients, and the queue entries of theirs that reached a queue's head while held
+    // (moved aside, in order, so that the tasks of others behind them can go).
+    std::unordered_set<Identity> held_;
+    std::unordered_map<Identity, std::vector<QueueEntry>> parked_;
 };
 
 }  // namespace plexus::detail

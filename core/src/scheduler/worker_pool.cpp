@@ -37,6 +37,13 @@ WorkerPool::Worker* WorkerPool::find(const Identity& worker) {
     return it == workers_.end() ? nullptr : &it->second;
 }
 
+bool WorkerPool::setHeld(const Identity& worker, bool held) {
+    Worker* w = find(worker);
+    if (w == nullptr || w->held == held) return false;
+    w->held = held;
+    return true;
+}
+
 bool WorkerPool::canRun(const Worker& worker, const RoutingKey& key) {
     return key.empty() ? !worker.native : worker.functions.count(key) != 0;
 }
@@ -45,7 +52,7 @@ WorkerPool::Worker* WorkerPool::pick(const RoutingKey& key) {
     // A linear scan: clusters have tens of workers, and this beats maintaining a heap per key.
     Worker* best = nullptr;
     for (auto& [identity, worker] : workers_) {
-        if (worker.outstanding >= worker.capacity || !canRun(worker, key)) continue;
+        if (worker.held || worker.outstanding >= worker.capacity || !canRun(worker, key)) continue;
         if (best == nullptr || worker.outstanding < best->outstanding) best = &worker;
     }
     return best;

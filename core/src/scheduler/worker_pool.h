@@ -30,6 +30,7 @@ class WorkerPool {
         std::uint32_t outstanding = 0;  ///< tasks assigned and not yet answered
         std::uint32_t executors = 0;    ///< tasks it runs at once, as it reported (0: unknown)
         bool native = false;            ///< announced functions: a plexus worker
+        bool held = false;              ///< its link is congested: give it nothing more
         std::unordered_set<std::string> functions;
     };
 
@@ -41,8 +42,10 @@ class WorkerPool {
     bool announce(const Identity& worker, std::vector<std::string> functions);
     void remove(const Identity& worker);
     Worker* find(const Identity& worker);
+    /// Holds (no new tasks) or releases a worker. Returns true if that changed its state.
+    bool setHeld(const Identity& worker, bool held);
 
-    /// The least loaded worker with room that can run `key`, if any.
+    /// The least loaded worker, not held, with room, that can run `key`, if any.
     Worker* pick(const RoutingKey& key);
     /// True if some worker (full or not) can run `key`.
     bool anyCanRun(const RoutingKey& key) const;
