@@ -155,8 +155,10 @@ class Link : public std::enable_shared_from_this<Link> {
     }
 
     void send(Buffer frame) {
+        queuedBytes_ += frame.size();
         queue_.push_back(std::move(frame));
         writeMore();
+        checkQueue();
     }
 
     /// Frames queued but not handed to the socket yet (a reconnecting link sends them again).
@@ -216,7 +218,36 @@ class Link : public std::enable_shared_from_this<Link> {
         } else {
             transport_.linkFrame(self, std::move(body_));
         }
-        if (!closed_) readHeader(false);
+        if (closed_) return;
+        if (congested_ && transport_.limits_.pauseReadingWhenCongested) {
+            readPaused_ = true;  // checkQueue() reads on once the link is relieved
+            return;
+        }
+        readHeader(false);
+    }
+
+    /// Flow control (see plexus::SendLimits): reports watermark crossings, resumes a paused
+    /// read, and closes an accepted link past the hard limit.
+    void checkQueue() {
+        if (closed_) return;
+        const SendLimits& limits = transport_.limits_;
+        if (!outbound_ && limits.hardLimitBytes != 0 && queuedBytes_ > limits.hardLimitBytes) {
+            return fail({ErrorKind::Overloaded,
+                         fmt::format("uds: {} bytes queued toward a peer that does not read them "
+                                     "(hard limit {} bytes)",
+                                     queuedBytes_, limits.hardLimitBytes)});
+        }
+        if (!congested_ && queuedBytes_ >= limits.highWatermarkBytes) {
+            congested_ = true;
+            transport_.linkCongestion(shared_from_this(), true);
+        } else if (congested_ && queuedBytes_ <= limits.lowWatermarkBytes) {
+            congested_ = false;
+            transport_.linkCongestion(shared_from_this(), false);
+            if (readPaused_ && !closed_) {
+                readPaused_ = false;
+                readHeader(false);
+            }
+        }
     }
 
     void writeMore() {
@@ -228,7 +259,9 @@ class Link : public std::enable_shared_from_this<Link> {
         inFlight_.clear();
         headers_.clear();
         gather_.clear();
+        inFlightBytes_ = 0;
         while (!queue_.empty() && inFlight_.size() < kFramesPerWrite) {
+            inFlightBytes_ += queue_.front().size();
             inFlight_.push_back(std::move(queue_.front()));
             queue_.pop_front();
         }
@@ -247,8 +280,10 @@ class Link : public std::enable_shared_from_this<Link> {
                               // resending a frame the peer refused would only get the link closed
                               // again.
                               self->inFlight_.clear();
+                              self->queuedBytes_ -= self->inFlightBytes_;
                               if (ec) return self->fail(ioError("write", ec));
                               self->writeMore();
+                              self->checkQueue();
                           });
     }
 
@@ -266,6 +301,10 @@ class Link : public std::enable_shared_from_this<Link> {
     bool closed_ = false;
     bool writing_ = false;
     bool drainThenClose_ = false;
+    bool congested_ = false;
+    bool readPaused_ = false;
+    std::size_t queuedBytes_ = 0;  // queue_ and inFlight_ payloads
+    std::size_t inFlightBytes_ = 0;
     std::string preamble_;
     std::array<char, 4> magic_{};
     std::array<unsigned char, kHeaderBytes> header_{};
@@ -315,7 +354,8 @@ UdsTransport::UdsTransport(const TransportContext& context, UdsOptions options)
       identity_(context.identity),
       maxFrameBytes_(context.maxFrameBytes),
       handler_(context.handler),
-      options_(options) {
+      options_(options),
+      limits_(context.sendLimits) {
     thread_ = std::thread([this] {
         try {
             io_.run();
@@ -496,11 +536,11 @@ void UdsTransport::linkUp(const std::shared_ptr<Link>& link) {
         if (c == connectors_.end() || c->second->link != link) return link->close();
         Connector& connector = *c->second;
         connector.delay = options_.reconnectInitial;
+        if (!closing_) handler_->onConnected(link->key());
         while (!connector.pending.empty()) {
             link->send(std::move(connector.pending.front()));
             connector.pending.pop_front();
         }
-        if (!closing_) handler_->onConnected(link->key());
         return;
     }
     handshaking_.erase(link);
@@ -519,6 +559,17 @@ void UdsTransport::linkUp(const std::shared_ptr<Link>& link) {
 
 void UdsTransport::linkFrame(const std::shared_ptr<Link>& link, Buffer frame) {
     if (!closing_) handler_->onFrame(link->key(), std::move(frame));
+}
+
+void UdsTransport::linkCongestion(const std::shared_ptr<Link>& link, bool congested) {
+    if (closing_) return;
+    if (link->outbound()) {
+        auto c = connectors_.find(link->key());
+        if (c == connectors_.end() || c->second->link != link) return;
+    } else if (auto a = accepted_.find(link->key()); a == accepted_.end() || a->second != link) {
+        return;
+    }
+    handler_->onBackpressure(link->key(), congested);
 }
 
 void UdsTransport::linkDown(const std::shared_ptr<Link>& link, const Error& reason) {

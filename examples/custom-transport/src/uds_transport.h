@@ -62,6 +62,10 @@ class Link;
 /// PeerIds: a connect()ed link is named by its address string, an accepted link by the identity
 /// its peer sent in the handshake.
 ///
+/// Flow control follows the SendLimits in the context: each link counts the bytes queued or being
+/// written, reports watermark crossings with onBackpressure, stops reading while congested if
+/// asked to, and an accepted link past the hard limit is closed (ErrorKind::Overloaded).
+///
 /// Destruction stops accepting, lets each link write what is already queued (for at most
 /// kDrainTimeout), then closes everything and joins the I/O thread. No handler call and no
 /// post()ed work starts once the destructor has begun.
@@ -90,6 +94,7 @@ class UdsTransport final : public Transport {
     void scheduleRedial(Connector& connector);
     void linkUp(const std::shared_ptr<Link>& link);
     void linkFrame(const std::shared_ptr<Link>& link, Buffer frame);
+    void linkCongestion(const std::shared_ptr<Link>& link, bool congested);
     void linkDown(const std::shared_ptr<Link>& link, const Error& reason);
     void linkClosed();
     void beginShutdown();
@@ -104,6 +109,7 @@ class UdsTransport final : public Transport {
     const std::size_t maxFrameBytes_;
     TransportHandler* const handler_;
     const UdsOptions options_;
+    const SendLimits limits_;
 
     std::vector<std::unique_ptr<Listener>> listeners_;
     std::map<PeerId, std::unique_ptr<Connector>> connectors_;
