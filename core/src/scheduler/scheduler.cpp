@@ -92,6 +92,7 @@ SchedulerSnapshot Scheduler::snapshot() {
         s.workers = core_.workers().size();
         s.tasks = core_.tasks().size();
         s.queuedTasks = core_.tasks().queuedCount();
+        s.heldClients = core_.tasks().heldClients();
         s.graphs = core_.graphs().size();
         s.objects = core_.objects().count();
         s.objectBytes = core_.objects().totalBytes();

@@ -19,6 +19,7 @@ struct SchedulerSnapshot {
     std::size_t workers = 0;
     std::size_t tasks = 0;  ///< held: queued, assigned or being cancelled
     std::size_t queuedTasks = 0;
+    std::size_t heldClients = 0;  ///< clients whose queued tasks wait (flow control)
     std::size_t graphs = 0;
     std::size_t objects = 0;
     std::size_t objectBytes = 0;

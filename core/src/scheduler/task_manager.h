@@ -132,6 +132,7 @@ class TaskManager {
     bool clientHeld(const Identity& client) const {
         return !held_.empty() && held_.contains(client);
     }
+    std::size_t heldClients() const { return held_.size(); }
 
     /// Monitoring; null (the default) for none. Not owned; must outlive this or be reset.
     void setObserver(TaskObserver* observer) { observer_ = observer; }

@@ -35,6 +35,13 @@ std::int64_t touchAndSleep(std::string path, std::int64_t ms) {
     { std::ofstream(path) << "started"; }
     return sleepMs(ms);
 }
+// `size` bytes that depend on `seed`: a large result whose every byte a test can check.
+std::string blob(std::int64_t size, std::int64_t seed) {
+    std::string bytes(static_cast<std::size_t>(size), '\0');
+    for (std::size_t i = 0; i < bytes.size(); ++i)
+        bytes[i] = static_cast<char>((static_cast<std::uint64_t>(seed) * 131 + i * 7) & 0xff);
+    return bytes;
+}
 std::string fail(std::string message) {
     throw std::runtime_error(message);
 }
@@ -100,6 +107,7 @@ PLEXUS_TASK_LIBRARY("e2e") {
     registry.add("e2e.increment", &increment);
     registry.add("e2e.sleep_ms", &sleepMs);
     registry.add("e2e.touch_and_sleep", &touchAndSleep);
+    registry.add("e2e.blob", &blob);
     registry.add("e2e.fail", &fail);
     registry.add("e2e.fail_after", &failAfter);
     registry.add("e2e.kill_worker", &killWorker);
