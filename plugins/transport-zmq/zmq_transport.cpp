@@ -597,10 +597,13 @@ void ZmqTransport::sendToAccepted(const PeerId& peer, Buffer frame) {
         return;
     }
     const std::shared_ptr<SendMeter> meter = meterOf(peer);
-    const bool congested = meter->add(frame.size());  // before libzmq can release it
+    const std::size_t size = frame.size();
+    ::zmq::message_t message = toMessage(std::move(frame), meter);
+    // Counted before libzmq can release it; if it is never sent, `message` releases it here.
+    const bool congested = meter->add(size);
     try {
         router_->send(::zmq::buffer(peer), ::zmq::send_flags::sndmore);
-        router_->send(toMessage(std::move(frame), meter), ::zmq::send_flags::none);
+        router_->send(std::move(message), ::zmq::send_flags::none);
     } catch (const ::zmq::error_t& error) {
         logger().warn("zmq: dropped a frame for {}: {}", printable(peer), error.what());
     }
@@ -767,11 +770,13 @@ void ZmqTransport::flushHeld(Connector& connector) {
 
 void ZmqTransport::writeToDealer(Connector& connector, Buffer frame) {
     const std::shared_ptr<SendMeter> meter = meterOf(connector.address);
-    const bool congested = meter->add(frame.size());  // before libzmq can release it
+    const std::size_t size = frame.size();
+    ::zmq::message_t message = toMessage(std::move(frame), meter);
+    // Counted before libzmq can release it; if it is never sent, `message` releases it here.
+    const bool congested = meter->add(size);
     try {
         // With HWM 0 and ZMQ_IMMEDIATE off a DEALER always takes the message.
-        if (!connector.socket->send(toMessage(std::move(frame), meter),
-                                    ::zmq::send_flags::dontwait)) {
+        if (!connector.socket->send(std::move(message), ::zmq::send_flags::dontwait)) {
             logger().warn("zmq: dropped a frame for {}: its queue is full", connector.address);
         }
     } catch (const ::zmq::error_t& error) {
