@@ -91,8 +91,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
         return writing_ || !queue_.empty() || !preamble_.empty();
     }
     bool handshakeDone() const noexcept { return decoder_.handshakeDone(); }
-    /// Payload bytes of the frames queued or being written.
-    std::size_t queuedBytes() const noexcept { return queuedBytes_; }
     /// The identity the peer announced; empty before the handshake.
     const Identity& peerIdentity() const noexcept;
     const std::string& description() const noexcept { return description_; }

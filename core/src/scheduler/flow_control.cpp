@@ -15,6 +15,7 @@ void FlowControl::linkDown(const PeerAddress& link) {
 }
 
 bool FlowControl::linkCongested(const Identity& peer) const {
+    if (congested_.empty()) return false;
     const auto it = congested_.lower_bound({peer, 0});
     return it != congested_.end() && it->first == peer;
 }
@@ -23,11 +24,11 @@ bool FlowControl::holdClient(const Identity& client, std::size_t unfetchedBytes)
     if (unfetchedHigh_ != 0) {
         if (unfetchedBytes >= unfetchedHigh_) {
             overUnfetched_.insert(client);
-        } else if (unfetchedBytes <= unfetchedLow_) {
+        } else if (unfetchedBytes <= unfetchedLow_ && !overUnfetched_.empty()) {
             overUnfetched_.erase(client);
         }
     }
-    return overUnfetched_.contains(client) || linkCongested(client);
+    return (!overUnfetched_.empty() && overUnfetched_.contains(client)) || linkCongested(client);
 }
 
 }  // namespace plexus::detail

@@ -273,8 +273,7 @@ void SchedulerCore::updateHold(const Identity& peer) {
                     printable(peer), unfetched);
             }
         }
-    }
-    if (workers_.contains(peer)) {
+    } else if (workers_.contains(peer)) {
         const bool held = flow_.linkCongested(peer);
         if (pool_.setHeld(peer, held)) {
             logger().info(

@@ -393,7 +393,7 @@ WorkerPool::Worker* TaskManager::pickFor(const TaskRecord& record) {
 
 bool TaskManager::setClientHeld(const Identity& client, bool held) {
     if (held) return held_.insert(client).second;
-    if (held_.erase(client) == 0) return false;
+    if (held_.empty() || held_.erase(client) == 0) return false;
     if (auto parked = parked_.find(client); parked != parked_.end()) {
         const std::vector<QueueEntry> entries = std::move(parked->second);
         parked_.erase(parked);
