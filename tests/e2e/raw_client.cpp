@@ -15,6 +15,16 @@ T orThrow(Result<T> result) {
     if (!result) throw std::runtime_error(result.error().describe());
     return std::move(*result);
 }
+
+/// One YMQ frame (u64 little-endian length, then the bytes), or nothing by the deadline.
+std::optional<std::string> readFrame(RawSocket& socket, std::chrono::milliseconds timeout) {
+    const auto header = socket.readExactly(8, timeout);
+    if (!header) return std::nullopt;
+    std::uint64_t length = 0;
+    for (int i = 0; i < 8; ++i)
+        length |= std::uint64_t(static_cast<unsigned char>((*header)[i])) << (8 * i);
+    return socket.readExactly(length, timeout);
+}
 }  // namespace
 
 RawClient::RawClient(const std::string& address)
@@ -32,21 +42,11 @@ void RawClient::send(const Message& message) {
 
 std::optional<Message> RawClient::receive(std::chrono::milliseconds timeout) {
     if (!handshakeRead_) {
-        // Magic, then the scheduler's identity as a length-prefixed frame.
-        const auto head = socket_.readExactly(4 + 8, timeout);
-        if (!head) return std::nullopt;
-        std::uint64_t length = 0;
-        for (int i = 0; i < 8; ++i)
-            length |= std::uint64_t(static_cast<unsigned char>((*head)[4 + i])) << (8 * i);
-        if (!socket_.readExactly(length, timeout)) return std::nullopt;
+        // The magic, then the scheduler's identity as the first frame.
+        if (!socket_.readExactly(4, timeout) || !readFrame(socket_, timeout)) return std::nullopt;
         handshakeRead_ = true;
     }
-    const auto header = socket_.readExactly(8, timeout);
-    if (!header) return std::nullopt;
-    std::uint64_t length = 0;
-    for (int i = 0; i < 8; ++i)
-        length |= std::uint64_t(static_cast<unsigned char>((*header)[i])) << (8 * i);
-    const auto payload = socket_.readExactly(length, timeout);
+    const auto payload = readFrame(socket_, timeout);
     if (!payload) return std::nullopt;
     auto message = codec_->decode(Buffer::copyOf(*payload));
     if (!message) throw std::runtime_error("undecodable frame: " + message.error().describe());

@@ -37,6 +37,13 @@ std::string mib(std::size_t bytes) {
     return fmt::format("{:.0f} MiB", static_cast<double>(bytes) / (1 << 20));
 }
 
+/// An object's payload chunks as one string.
+std::string joined(const std::vector<Buffer>& chunks) {
+    std::string bytes;
+    for (const auto& chunk : chunks) bytes += chunk.view();
+    return bytes;
+}
+
 /// What e2e.blob(size, seed) returns.
 std::string blob(std::size_t size, std::uint64_t seed) {
     std::string bytes(size, '\0');
@@ -142,9 +149,8 @@ TEST(Backpressure, ClientThatStopsReadingResultsKeepsTheSchedulerBoundedAndLoses
             const auto& content = response->objectContent;
             for (std::size_t i = 0; i < content.ids.size(); ++i) {
                 const Bytes& taskId = taskOfResult.at(content.ids[i]);
-                std::string bytes;
-                for (const auto& chunk : content.payloads[i]) bytes += chunk.view();
-                ASSERT_EQ(bytes, blob(kResultBytes, seedOf.at(taskId))) << taskId;
+                ASSERT_EQ(joined(content.payloads[i]), blob(kResultBytes, seedOf.at(taskId)))
+                    << taskId;
                 ASSERT_TRUE(finished.insert(taskId).second) << taskId << " finished twice";
                 toDelete.push_back(content.ids[i]);
                 --fetching;
@@ -179,12 +185,6 @@ TEST(Backpressure, ClientThatStopsReadingResultsKeepsTheSchedulerBoundedAndLoses
     EXPECT_EQ(finished.size(), static_cast<std::size_t>(kTasks));
 }
 
-}  // namespace
-}  // namespace plexus::test
-
-namespace plexus::test {
-namespace {
-
 // The transport's side of it, looked at from inside a scheduler: once a client's link is
 // congested (it asked for 80 MiB and reads none of it), the scheduler stops reading that client,
 // so what it sends meanwhile waits in its own socket; once it reads, everything is taken.
@@ -215,7 +215,7 @@ TEST(Backpressure, SchedulerStopsReadingAClientWhoseLinkIsCongested) {
     });
     EXPECT_FALSE(waitUntil([&] { return scheduler.snapshot().tasks == kTasks; }, 2s));
     const std::size_t takenWhileCongested = scheduler.snapshot().tasks;
-    // At most what the read already under way when the link became congested took (64 KiB).
+    // At most what one read took before the link became congested (64 KiB).
     EXPECT_LE(takenWhileCongested, 1000u);
 
     std::optional<Message> answer;
@@ -225,11 +225,8 @@ TEST(Backpressure, SchedulerStopsReadingAClientWhoseLinkIsCongested) {
     }
     const auto& content = std::get<ObjectResponse>(*answer).objectContent;
     ASSERT_EQ(content.ids, ids);
-    for (int i = 0; i < kObjects; ++i) {
-        std::string bytes;
-        for (const auto& chunk : content.payloads[i]) bytes += chunk.view();
-        EXPECT_EQ(bytes, payloads[i]) << "object " << i;
-    }
+    for (int i = 0; i < kObjects; ++i)
+        EXPECT_EQ(joined(content.payloads[i]), payloads[i]) << "object " << i;
     const bool allTaken = waitUntil(
         [&] {
             const auto s = scheduler.snapshot();
