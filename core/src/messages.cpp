@@ -31,6 +31,7 @@ std::string_view messageKindName(MessageKind kind) noexcept {
         "clientShutdownResponse",
         "processorInitialized",
         "workerCapabilities",
+        "clientCapabilities",
     };
     const auto index = static_cast<std::size_t>(kind);
     return index < kNames.size() ? kNames[index] : std::string_view("unknown");

@@ -28,7 +28,7 @@ static_assert(static_cast<std::uint16_t>(wire::ObjectContent::ObjectContentType:
               static_cast<std::uint16_t>(ObjectType::object));
 static_assert(static_cast<std::uint16_t>(wire::ObjectInstruction::ObjectInstructionType::CLEAR) ==
               static_cast<std::uint16_t>(ObjectInstructionType::clear));
-static_assert(static_cast<std::uint16_t>(wire::Message::Which::WORKER_CAPABILITIES) + 1 ==
+static_assert(static_cast<std::uint16_t>(wire::Message::Which::CLIENT_CAPABILITIES) + 1 ==
               kMessageKindCount);
 
 namespace {

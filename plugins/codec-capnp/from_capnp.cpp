@@ -290,6 +290,10 @@ Message fromWire(wire::Message::Reader root, const Buffer& storage) {
             return WorkerCapabilities{dataList(in.getFunctions()), in.getExecutors(),
                                       in.getProtocolVersion()};
         }
+        case Which::CLIENT_CAPABILITIES: {
+            const auto in = root.getClientCapabilities();
+            return ClientCapabilities{in.getFeatures(), in.getProtocolVersion()};
+        }
     }
     refuse(fmt::format("unknown message type {}", tag));  // unreachable: tag checked above
 }

@@ -404,6 +404,12 @@ void writeVariant(const WorkerCapabilities& value, wire::Message::Builder root, 
     out.setProtocolVersion(value.protocolVersion);
 }
 
+void writeVariant(const ClientCapabilities& value, wire::Message::Builder root, std::size_t) {
+    auto out = root.initClientCapabilities();
+    out.setFeatures(value.features);
+    out.setProtocolVersion(value.protocolVersion);
+}
+
 std::size_t wordsFor(std::size_t bytes) {
     return (bytes + 7) / 8;
 }

@@ -42,8 +42,9 @@ PLEXUS_PB_CHECK_KIND(kClientDisconnect, clientDisconnect);
 PLEXUS_PB_CHECK_KIND(kClientShutdownResponse, clientShutdownResponse);
 PLEXUS_PB_CHECK_KIND(kProcessorInitialized, processorInitialized);
 PLEXUS_PB_CHECK_KIND(kWorkerCapabilities, workerCapabilities);
+PLEXUS_PB_CHECK_KIND(kClientCapabilities, clientCapabilities);
 #undef PLEXUS_PB_CHECK_KIND
-static_assert(kMessageKindCount == 25, "a new kind needs a field in plexus.proto's oneof");
+static_assert(kMessageKindCount == 26, "a new kind needs a field in plexus.proto's oneof");
 
 // Enumerant numbers equal the plexus enums' values.
 static_assert(wire::TaskStatus_ARRAYSIZE == kTaskStatusCount);
@@ -312,6 +313,10 @@ Message fromProto(wire::Message& root) {
             wire::WorkerCapabilities& in = *root.mutable_worker_capabilities();
             return WorkerCapabilities{takeList(in.mutable_functions()), in.executors(),
                                       in.protocol_version()};
+        }
+        case Case::kClientCapabilities: {
+            const wire::ClientCapabilities& in = root.client_capabilities();
+            return ClientCapabilities{in.features(), in.protocol_version()};
         }
         case Case::KIND_NOT_SET:
             break;

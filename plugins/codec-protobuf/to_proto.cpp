@@ -292,6 +292,12 @@ void write(const WorkerCapabilities& value, wire::Message& root) {
     out->set_protocol_version(value.protocolVersion);
 }
 
+void write(const ClientCapabilities& value, wire::Message& root) {
+    wire::ClientCapabilities* out = root.mutable_client_capabilities();
+    out->set_features(value.features);
+    out->set_protocol_version(value.protocolVersion);
+}
+
 }  // namespace
 
 void toProto(const Message& message, wire::Message& root) {

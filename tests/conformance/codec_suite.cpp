@@ -270,6 +270,10 @@ class Describer {
         number("workerCapabilities.executors", m.executors);
         number("workerCapabilities.protocolVersion", m.protocolVersion);
     }
+    void operator()(const ClientCapabilities& m) {
+        number("clientCapabilities.features", m.features);
+        number("clientCapabilities.protocolVersion", m.protocolVersion);
+    }
 
   private:
     std::string out_;
@@ -374,6 +378,9 @@ std::vector<Message> sampleMessages() {
     out.emplace_back(ClientShutdownResponse{true});
     out.emplace_back(ProcessorInitialized{});
     out.emplace_back(WorkerCapabilities{{binary("pi.sample"), binary("word.count")}, 4, 1});
+    // A reserved bit set too: a codec carries the field whole, whatever its bits mean.
+    out.emplace_back(
+        ClientCapabilities{ClientCapabilities::kFetchesResultsEagerly | 0x80000000u, 1});
     return out;
 }
 

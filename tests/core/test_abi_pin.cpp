@@ -38,7 +38,7 @@ constexpr PinnedAbi kPinnedAbis[] = {
     {1, 0, 0xf4c856af81e6c700ull},
     {2, 0, 0x93a253ed54370deeull},  // Message gained workerCapabilities (ordinal 24)
     {3, 0, 0xa7816dbe35019c3bull},  // Transport::post (an event loop hosted on the I/O thread)
-    {4, 0, 0x82456ac88dd4ed73ull},  // SendLimits, onBackpressure, ErrorKind::Overloaded
+    {4, 0, 0x98364d620bab1e18ull},  // SendLimits, onBackpressure, Overloaded, clientCapabilities
 };
 
 // The headers that make up the plugin ABI, as plugin_abi.h lists them, plus identity.h, which

@@ -263,6 +263,18 @@ struct WorkerCapabilities {
     std::uint32_t executors = 0;   ///< tasks it runs at once
     std::uint32_t protocolVersion = 0;
 };
+/// A plexus client's announcement of how it behaves, sent after every ClientHeartbeat. Only
+/// plexus clients send it; the scheduler never sends it to anyone. A client that never sends it
+/// (a stock Scaler client) has no features.
+struct ClientCapabilities {
+    /// Bit 0 (kFetchesResultsEagerly): it requests every result object as soon as the TaskResult
+    /// naming it arrives, so results it leaves unfetched mean it is not reading. Other bits are
+    /// reserved (sent as 0, ignored).
+    std::uint32_t features = 0;
+    std::uint32_t protocolVersion = 0;
+
+    static constexpr std::uint32_t kFetchesResultsEagerly = 1u << 0;
+};
 inline constexpr std::uint32_t kPlexusProtocolVersion = 1;
 
 /// One message. The alternative index is the wire ordinal (see MessageKind).
@@ -290,7 +302,8 @@ using Message = std::variant<Task,                    // 0
                              ClientDisconnect,        // 21
                              ClientShutdownResponse,  // 22
                              ProcessorInitialized,    // 23
-                             WorkerCapabilities>;     // 24: plexus extension
+                             WorkerCapabilities,      // 24: plexus extension
+                             ClientCapabilities>;     // 25: plexus extension
 
 enum class MessageKind : std::uint16_t {
     task = 0,
@@ -318,6 +331,7 @@ enum class MessageKind : std::uint16_t {
     clientShutdownResponse = 22,
     processorInitialized = 23,
     workerCapabilities = 24,  // plexus extension
+    clientCapabilities = 25,  // plexus extension
 };
 inline constexpr std::uint16_t kMessageKindCount = std::variant_size_v<Message>;
 

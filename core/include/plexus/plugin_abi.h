@@ -9,7 +9,7 @@
 // plugin API are part of the ABI: any incompatible change to transport.h, codec.h, messages.h,
 // buffer.h, config.h, result.h or identity.h bumps PLEXUS_PLUGIN_ABI_MAJOR (a test pins their
 // hash; 2.0 added the workerCapabilities message, 3.0 Transport::post, 4.0 send limits,
-// onBackpressure and ErrorKind::Overloaded).
+// onBackpressure, ErrorKind::Overloaded and the clientCapabilities message).
 // No exception may leave the entry function or a factory.
 
 #include <cstdint>

@@ -39,6 +39,7 @@ struct Message {
 
         # plexus extensions: never sent to a stock Scaler peer (see docs/protocol.md).
         workerCapabilities @24 :WorkerCapabilities;
+        clientCapabilities @25 :ClientCapabilities;
     }
 }
 
@@ -208,4 +209,9 @@ struct WorkerCapabilities {
     functions @0 :List(Data);
     executors @1 :UInt32;
     protocolVersion @2 :UInt32;
+}
+
+struct ClientCapabilities {
+    features @0 :UInt32;  # bit 0: fetches results eagerly
+    protocolVersion @1 :UInt32;
 }
