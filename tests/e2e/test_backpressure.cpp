@@ -75,10 +75,13 @@ TEST(Backpressure, ClientThatStopsReadingResultsKeepsTheSchedulerBoundedAndLoses
     ASSERT_EQ(warm.get<std::int64_t>(), 9);
     const std::size_t baseline = procStatusBytes(pid, "VmRSS");
 
-    // The stalled client: submits every task, reads until the scheduler has taken them all (the
-    // echo of its second heartbeat comes after them), then reads nothing more for a while.
+    // The stalled client: says what a plexus client says (it fetches its results as they come),
+    // submits every task, reads until the scheduler has taken them all (the echo of its second
+    // heartbeat comes after them), then reads nothing more for a while.
     RawClient stalled(scheduler.address());
     stalled.send(ClientHeartbeat{});
+    stalled.send(
+        ClientCapabilities{ClientCapabilities::kFetchesResultsEagerly, kPlexusProtocolVersion});
     std::vector<Bytes> argIds{"bp-size"};
     std::vector<std::string> argBytes{toBytes(static_cast<std::int64_t>(kResultBytes))};
     for (int i = 0; i < kTasks; ++i) {

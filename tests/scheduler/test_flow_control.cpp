@@ -1,6 +1,7 @@
-// Flow control in the scheduler's logic: clients that do not read (a congested link) or leave
-// their results unfetched are held, workers with a congested link get nothing new, and a peer the
-// transport cut off for not reading is gone. Driven with a fake clock and a recording outbox.
+// Flow control in the scheduler's logic: clients that do not read (a congested link) or, having
+// said they fetch eagerly, leave their results unfetched are held, workers with a congested link
+// get nothing new, and a peer the transport cut off for not reading is gone. Driven with a fake
+// clock and a recording outbox.
 
 #include "scheduler/scheduler_fixture.h"
 
@@ -29,6 +30,11 @@ class FlowControlTest : public SchedulerCoreTest {
 
     void in(const std::string& peer, Message message) {
         flow.onMessage(PeerAddress{0, peer}, std::move(message), Buffer(), now);
+    }
+    /// What a plexus client sends after each heartbeat.
+    static ClientCapabilities eager() {
+        return ClientCapabilities{ClientCapabilities::kFetchesResultsEagerly,
+                                  kPlexusProtocolVersion};
     }
     void congest(const std::string& peer, bool congested) {
         flow.onPeerBackpressure(PeerAddress{0, peer}, congested, now);
@@ -86,7 +92,9 @@ TEST_F(FlowControlTest, CongestedClientHasItsQueuedTasksHeldWhileOthersRun) {
 
 TEST_F(FlowControlTest, UnfetchedResultsHoldAClientUntilItFetchesOrDeletesThem) {
     in(kSlow, ClientHeartbeat{});
+    in(kSlow, eager());
     in(kOther, ClientHeartbeat{});
+    in(kOther, eager());
     in(kW1, WorkerHeartbeat{});
     in(kSlow, task("s0", kSlow));
     in(kSlow, task("s1", kSlow));
@@ -112,6 +120,45 @@ TEST_F(FlowControlTest, UnfetchedResultsHoldAClientUntilItFetchesOrDeletesThem) 
     EXPECT_EQ(flow.objects().unfetchedBytes(kSlow), 0u);
     EXPECT_FALSE(flow.tasks().clientHeld(kSlow));
     EXPECT_EQ(tasksAt(kW1).back(), "s2");
+}
+
+// A stock client fetches a result only when its user asks for it: one waiting on its last task
+// leaves every earlier result unfetched. Holding it for them would hold that task for ever.
+TEST_F(FlowControlTest, AClientThatDoesNotFetchEagerlyIsNeverHeldForUnfetchedResults) {
+    in(kSlow, ClientHeartbeat{});
+    in(kW1, WorkerHeartbeat{});
+    for (int i = 0; i < 6; ++i) in(kSlow, task("s" + std::to_string(i), kSlow));
+    for (int i = 0; i < 5; ++i) finish(kW1, "s" + std::to_string(i), kSlow, 60);  // 300 bytes
+    EXPECT_FALSE(flow.tasks().clientHeld(kSlow));
+    EXPECT_EQ(flow.objects().unfetchedBytes(kSlow), 0u);  // not even counted
+    finish(kW1, "s5", kSlow, 60);
+    EXPECT_EQ(sentTo(kSlow, MessageKind::taskResult).size(), 6u);  // its last task ran too
+
+    // A congested link still holds it: that is released as soon as it reads.
+    in(kSlow, task("s6", kSlow));
+    congest(kSlow, true);
+    in(kSlow, task("s7", kSlow));
+    EXPECT_TRUE(flow.tasks().clientHeld(kSlow));
+    EXPECT_EQ(tasksAt(kW1).back(), "s6");
+    congest(kSlow, false);
+    EXPECT_EQ(tasksAt(kW1).back(), "s7");
+}
+
+// The announcement is what makes the difference, and the last one counts: a client that stops
+// announcing the feature (it never does, but a restarted one might be another program) is
+// released at once.
+TEST_F(FlowControlTest, TheUnfetchedHoldFollowsTheAnnouncedFeatures) {
+    in(kSlow, ClientHeartbeat{});
+    in(kSlow, eager());
+    in(kW1, WorkerHeartbeat{});
+    for (int i = 0; i < 4; ++i) in(kSlow, task("s" + std::to_string(i), kSlow));
+    finish(kW1, "s0", kSlow, 60);                 // s2 takes its place
+    finish(kW1, "s1", kSlow, 60);                 // 120 of 100 unfetched
+    EXPECT_TRUE(flow.tasks().clientHeld(kSlow));  // so s3 waits
+    EXPECT_EQ(tasksAt(kW1), (std::vector<std::string>{"s0", "s1", "s2"}));
+    in(kSlow, ClientCapabilities{0, kPlexusProtocolVersion});
+    EXPECT_FALSE(flow.tasks().clientHeld(kSlow));
+    EXPECT_EQ(tasksAt(kW1).back(), "s3");
 }
 
 TEST_F(FlowControlTest, CongestedWorkerGetsNoNewTasks) {

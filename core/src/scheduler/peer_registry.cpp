@@ -15,6 +15,13 @@ bool PeerRegistry::touch(const PeerAddress& address, Clock::time_point now) {
     return inserted;
 }
 
+bool PeerRegistry::setFeatures(const Identity& identity, std::uint32_t features) {
+    auto it = peers_.find(identity);
+    if (it == peers_.end() || it->second.features == features) return false;
+    it->second.features = features;
+    return true;
+}
+
 bool PeerRegistry::remove(const Identity& identity) {
     return peers_.erase(identity) > 0;
 }

@@ -25,6 +25,9 @@ class PeerRegistry {
     struct Peer {
         PeerAddress address;
         Clock::time_point lastSeen;
+        /// What the peer announced it does (ClientCapabilities::features); 0 until then, and
+        /// for ever for a stock Scaler peer.
+        std::uint32_t features = 0;
     };
 
     PeerRegistry(PeerRole role, Clock::duration timeout) : role_(role), timeout_(timeout) {}
@@ -32,6 +35,8 @@ class PeerRegistry {
     /// Records a heartbeat. Returns true when the peer is new (just registered). A known
     /// identity heard on another endpoint moves there (a peer migrating between transports).
     bool touch(const PeerAddress& address, Clock::time_point now);
+    /// Records the features a known peer announced. Returns true if they changed.
+    bool setFeatures(const Identity& identity, std::uint32_t features);
     /// Forgets `identity`; returns false if it was not known.
     bool remove(const Identity& identity);
     const Peer* find(const Identity& identity) const;

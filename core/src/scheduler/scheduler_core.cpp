@@ -16,6 +16,7 @@ Sender allowedSender(MessageKind kind) {
         case MessageKind::graphTaskCancel:
         case MessageKind::clientHeartbeat:
         case MessageKind::clientDisconnect:
+        case MessageKind::clientCapabilities:
             return Sender::client;
         case MessageKind::taskResult:
         case MessageKind::workerHeartbeat:
@@ -82,6 +83,8 @@ void SchedulerCore::onMessage(const PeerAddress& from, Message message, const Bu
         case MessageKind::workerCapabilities:
             return onWorkerCapabilities(from, std::move(std::get<WorkerCapabilities>(message)),
                                         now);
+        case MessageKind::clientCapabilities:
+            return onClientCapabilities(from, std::get<ClientCapabilities>(message));
         case MessageKind::task: {
             auto& task = std::get<Task>(message);
             if (task.source != from.peer) {
@@ -124,6 +127,16 @@ void SchedulerCore::onClientHeartbeat(const PeerAddress& from, Clock::time_point
     }
     // Scaler's heartbeats are ping-pong: a peer sends the next one only after this echo.
     outbox_.send(from, ClientHeartbeatEcho{});
+}
+
+void SchedulerCore::onClientCapabilities(const PeerAddress& from,
+                                         const ClientCapabilities& capabilities) {
+    // Known by now: a client's message registers it (onMessage). Sent after every heartbeat, so
+    // this usually changes nothing.
+    if (!clients_.setFeatures(from.peer, capabilities.features)) return;
+    logger().debug("client {} announced features {:#x} (protocol {})", printable(from.peer),
+                   capabilities.features, capabilities.protocolVersion);
+    updateHold(from.peer);
 }
 
 void SchedulerCore::onWorkerHeartbeat(const PeerAddress& from, const WorkerHeartbeat& heartbeat,
@@ -254,8 +267,9 @@ void SchedulerCore::onPeerBackpressure(const PeerAddress& peer, bool congested,
 }
 
 void SchedulerCore::updateHold(const Identity& peer) {
-    if (clients_.contains(peer)) {
-        const std::size_t unfetched = objects_.unfetchedBytes(peer);
+    if (const auto* client = clients_.find(peer)) {
+        const std::size_t unfetched =
+            fetchesEagerly(*client) ? objects_.unfetchedBytes(peer) : std::size_t{0};
         const bool held = flow_.holdClient(peer, unfetched);
         if (tasks_.setClientHeld(peer, held)) {
             if (!held) {
@@ -326,7 +340,8 @@ void SchedulerCore::deliver(const Identity& client, const TaskResult& result, co
     } else {
         outbox_.send(peer->address, result);
     }
-    if (result.status == TaskStatus::success || result.status == TaskStatus::failed) {
+    if (fetchesEagerly(*peer) &&
+        (result.status == TaskStatus::success || result.status == TaskStatus::failed)) {
         objects_.markUnfetched(client, result.results);
         updateHold(client);
     }

@@ -48,10 +48,11 @@ class SchedulerObserver : public TaskObserver {
 /// first message only its role sends); messages only the other role sends are refused with a
 /// logged reason, and so are messages a scheduler never receives.
 ///
-/// Flow control (see FlowControl): a client whose link is congested, or that leaves more than
-/// the configured bytes of results unfetched, is held: its queued tasks wait and only its tasks
-/// already at workers finish. A worker whose link is congested gets no new task. A peer whose
-/// link its transport closed as Overloaded is gone at once, as if it had left.
+/// Flow control (see FlowControl): a client whose link is congested, or that announced it fetches
+/// results eagerly (ClientCapabilities) and leaves more than the configured bytes of them
+/// unfetched, is held: its queued tasks wait and only its tasks already at workers finish. A
+/// worker whose link is congested gets no new task. A peer whose link its transport closed as
+/// Overloaded is gone at once: a client as if it had left, a worker as if it had died.
 class SchedulerCore final : private TaskListener {
   public:
     SchedulerCore(const SchedulerSettings& settings, Outbox& outbox);
@@ -90,10 +91,15 @@ class SchedulerCore final : private TaskListener {
     void onClientDisconnect(const PeerAddress& from, const ClientDisconnect& request);
     void onWorkerCapabilities(const PeerAddress& from, WorkerCapabilities capabilities,
                               Clock::time_point now);
+    void onClientCapabilities(const PeerAddress& from, const ClientCapabilities& capabilities);
     void registerWorker(const PeerAddress& from, Clock::time_point now);
     void clientGone(const Identity& client, std::string_view why);
     void workerGone(const Identity& worker, WorkerExit how, std::string_view why);
     void refuse(const PeerAddress& from, MessageKind kind, std::string_view why);
+    /// True for a client whose unfetched results count against it (FlowControl).
+    static bool fetchesEagerly(const PeerRegistry::Peer& client) {
+        return (client.features & ClientCapabilities::kFetchesResultsEagerly) != 0;
+    }
     /// Holds or releases `peer` as FlowControl says now.
     void updateHold(const Identity& peer);
     void deliver(const Identity& client, const TaskResult& result, const Buffer* frame,
