@@ -150,6 +150,30 @@ TEST_F(ClientTest, HeartbeatComesFirstAndTheNextOnlyAfterTheEcho) {
     scheduler.send(ClientHeartbeatEcho{});
 }
 
+// The scheduler holds a client that announced eager fetching once too many of its results stay
+// unfetched (docs/reliability.md, Backpressure): every heartbeat is followed by the announcement,
+// so a scheduler that restarted or forgot the client learns it again at once.
+TEST_F(ClientTest, EveryHeartbeatIsFollowedByTheEagerFetchingAnnouncement) {
+    scheduler.setAutoEcho(false);  // one heartbeat at a time: each waits for the test's echo
+    auto client = connect();
+    for (int heartbeat = 0; heartbeat < 3; ++heartbeat) {
+        if (heartbeat > 0) scheduler.send(ClientHeartbeatEcho{});
+        const auto capabilities = expect<ClientCapabilities>(MessageKind::clientCapabilities);
+        EXPECT_EQ(capabilities.features, ClientCapabilities::kFetchesResultsEagerly);
+        EXPECT_EQ(capabilities.protocolVersion, kPlexusProtocolVersion);
+    }
+    const auto kinds = scheduler.kinds();
+    EXPECT_EQ(std::count(kinds.begin(), kinds.end(), MessageKind::clientHeartbeat), 3);
+    for (std::size_t i = 0; i < kinds.size(); ++i) {
+        if (kinds[i] == MessageKind::clientHeartbeat) {
+            ASSERT_LT(i + 1, kinds.size()) << "nothing after heartbeat " << i;
+            EXPECT_EQ(kinds[i + 1], MessageKind::clientCapabilities) << "after message " << i;
+        }
+    }
+    scheduler.setAutoEcho(true);  // so disconnecting is not held up by an unanswered heartbeat
+    scheduler.send(ClientHeartbeatEcho{});
+}
+
 TEST_F(ClientTest, SubmitSendsArgumentObjectsBeforeTheTask) {
     auto client = connect();
     const std::string text = "hello";

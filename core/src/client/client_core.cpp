@@ -489,6 +489,9 @@ void ClientCore::sendHeartbeat() {
     ++heartbeatsOutstanding_;
     heartbeatSentAt_ = Clock::now();
     send(ClientHeartbeat{Resource{0, residentBytes()}, latencyUs_});
+    // After every heartbeat (which comes first on a new link, as in Scaler), so a scheduler that
+    // restarted or forgot this client learns again that it fetches its results at once.
+    send(ClientCapabilities{ClientCapabilities::kFetchesResultsEagerly, kPlexusProtocolVersion});
 }
 
 void ClientCore::onHeartbeatTimer() {
