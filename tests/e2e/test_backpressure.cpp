@@ -21,6 +21,18 @@ namespace {
 
 using namespace std::chrono_literals;
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kMemoryIsInstrumented = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kMemoryIsInstrumented = true;
+#else
+constexpr bool kMemoryIsInstrumented = false;
+#endif
+#else
+constexpr bool kMemoryIsInstrumented = false;
+#endif
+
 /// A field of /proc/<pid>/status, in bytes: VmRSS (resident now) or VmHWM (peak resident).
 std::size_t procStatusBytes(pid_t pid, const std::string& field) {
     std::ifstream status("/proc/" + std::to_string(pid) + "/status");
@@ -133,7 +145,14 @@ TEST(Backpressure, ClientThatStopsReadingResultsKeepsTheSchedulerBoundedAndLoses
                      mib(baseline), mib(peak), mib(kTasks * kResultBytes), mib(bound),
                      std::chrono::duration_cast<std::chrono::milliseconds>(otherTook).count())
               << std::flush;
-    EXPECT_LE(peak, bound) << "the scheduler's memory grew past the bound for a stalled client";
+    if (kMemoryIsInstrumented) {
+        // ASan keeps up to 256 MiB of freed memory in quarantine and pads every allocation, so
+        // the scheduler's RSS says nothing about what plexus holds: the bound is checked by the
+        // normal build, the rest of this test (nothing lost, nothing twice) runs here too.
+        std::cout << "[ note ] AddressSanitizer build: the RSS bound is not checked\n";
+    } else {
+        EXPECT_LE(peak, bound) << "the scheduler's memory grew past the bound for a stalled client";
+    }
 
     // It reads again: every task ends exactly once, with every byte of its result, fetched in a
     // window of at most 256 results (16 MiB) and deleted once read, as a plexus client does.
