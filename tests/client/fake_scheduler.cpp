@@ -5,13 +5,6 @@
 #include "support/test_support.h"
 
 namespace plexus::test {
-namespace {
-template <class T>
-T orThrow(Result<T> result) {
-    if (!result) throw std::runtime_error(result.error().describe());
-    return std::move(*result);
-}
-}  // namespace
 
 FakeScheduler::FakeScheduler() : registry_(makeBuildRegistry()) {
     codec_ = orThrow(orThrow(registry_->codec("capnp"))->create(CodecContext{}));

@@ -10,11 +10,6 @@
 namespace plexus::test {
 
 namespace {
-template <class T>
-T orThrow(Result<T> result) {
-    if (!result) throw std::runtime_error(result.error().describe());
-    return std::move(*result);
-}
 
 /// One YMQ frame (u64 little-endian length, then the bytes), or nothing by the deadline.
 std::optional<std::string> readFrame(RawSocket& socket, std::chrono::milliseconds timeout) {

@@ -6,14 +6,6 @@
 
 namespace plexus::test {
 
-namespace {
-template <class T>
-T orThrow(Result<T> result) {
-    if (!result) throw std::runtime_error(result.error().describe());
-    return std::move(*result);
-}
-}  // namespace
-
 TestPeer::TestPeer(const std::string& transport, const std::string& codec, const std::string& role)
     : registry_(makeBuildRegistry()), identity_(makeIdentity(role)) {
     codec_ = orThrow(orThrow(registry_->codec(codec))->create(CodecContext{}));

@@ -9,12 +9,21 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "plexus/plugin_registry.h"
 
 namespace plexus::test {
+
+/// The value of `result`, or a std::runtime_error with its error's description: for test
+/// fixtures whose setup cannot go on without it.
+template <class T>
+T orThrow(Result<T> result) {
+    if (!result) throw std::runtime_error(result.error().describe());
+    return std::move(*result);
+}
 
 /// The build tree's plugin folder (where plexus_add_plugin puts every plugin).
 std::filesystem::path buildPluginDir();
