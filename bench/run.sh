@@ -98,6 +98,10 @@ done
 : >"$RESULTS"
 : >"$LOG"
 START=$(date +%s)
+# The tree measured, taken now: the report may be written later (DOC_ONLY=1), from another HEAD.
+REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+DIRTY=$(git -C "$ROOT" status --porcelain -- . ':!docs/benchmarks.md' 2>/dev/null | grep -q . &&
+    echo " (with uncommitted changes)" || true)
 
 # ---- the machine's limits ------------------------------------------------------------------
 run tcp_pingpong "" "$BUILD/bench/raw_limits" pingpong --messages 20000 --size 64 --repeat "$REPEAT"
@@ -175,7 +179,7 @@ ELAPSED=$(($(date +%s) - START))
 # What the report needs to know about this run, for DOC_ONLY=1.
 {
     for var in ELAPSED QUICK REPEAT N_THROUGHPUT N_LATENCY N_PAYLOAD N_MEMORY BIG_BYTES SCALER_NOOP \
-        SCALER_MIX SCALER_LEAVES SCALER_SLEEPS DASK_THROUGHPUT DASK_MEMORY DASK_VERSION; do
+        SCALER_MIX SCALER_LEAVES SCALER_SLEEPS DASK_THROUGHPUT DASK_MEMORY DASK_VERSION REV DIRTY; do
         printf '%s=%q\n' "$var" "${!var}"
     done
     printf 'MEASURED=%q\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -226,8 +230,8 @@ ping50=$(med "$(stat "$ping" p50_us)")
 two_rtt=$(mul "$ping50" 2)
 memcpy=$(summary memcpy)
 
-REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-DIRTY=$(git -C "$ROOT" status --porcelain 2>/dev/null | grep -q . && echo " (with uncommitted changes)" || true)
+REV=${REV:-unknown}  # from the run (older run files lack it)
+DIRTY=${DIRTY:-}
 CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 SCALER_VERSION=$("$SCALER_PY" -c 'import importlib.metadata as m; print("scaler", m.version("scaler"))' 2>/dev/null || echo "not installed")
 DOC="$ROOT/docs/benchmarks.md"
