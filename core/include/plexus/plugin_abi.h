@@ -40,21 +40,25 @@ struct plexus_plugin_descriptor {
 typedef const plexus_plugin_descriptor* (*plexus_plugin_entry_fn)(void);
 }
 
-#define PLEXUS_DETAIL_DEFINE_PLUGIN(KIND, BASE, NAME, VERSION, FACTORY)                          \
-    extern "C" __attribute__((visibility("default"))) const plexus_plugin_descriptor*            \
-    plexus_plugin_entry(void) noexcept {                                                         \
-        static const FACTORY factory;                                                            \
-        static const plexus_plugin_descriptor descriptor{                                        \
-            PLEXUS_PLUGIN_ABI_MAJOR, PLEXUS_PLUGIN_ABI_MINOR, sizeof(plexus_plugin_descriptor),   \
-            KIND,                    NAME,                    VERSION,                           \
-            static_cast<const BASE*>(&factory)};                                                 \
-        return &descriptor;                                                                      \
+#define PLEXUS_DETAIL_DEFINE_PLUGIN(KIND, BASE, NAME, VERSION, FACTORY)                       \
+    extern "C" __attribute__((visibility("default"))) const plexus_plugin_descriptor*         \
+    plexus_plugin_entry(void) noexcept {                                                      \
+        static const FACTORY factory;                                                         \
+        static const plexus_plugin_descriptor descriptor{PLEXUS_PLUGIN_ABI_MAJOR,             \
+                                                         PLEXUS_PLUGIN_ABI_MINOR,             \
+                                                         sizeof(plexus_plugin_descriptor),    \
+                                                         KIND,                                \
+                                                         NAME,                                \
+                                                         VERSION,                             \
+                                                         static_cast<const BASE*>(&factory)}; \
+        return &descriptor;                                                                   \
     }
 
 /// Defines the entry symbol of a transport plugin. FACTORY derives from plexus::TransportFactory
 /// and is default-constructible without throwing. Use once per plugin, in its plugin.cpp.
-#define PLEXUS_TRANSPORT_PLUGIN(NAME, VERSION, FACTORY) \
-    PLEXUS_DETAIL_DEFINE_PLUGIN(PLEXUS_PLUGIN_TRANSPORT, ::plexus::TransportFactory, NAME, VERSION, FACTORY)
+#define PLEXUS_TRANSPORT_PLUGIN(NAME, VERSION, FACTORY)                                    \
+    PLEXUS_DETAIL_DEFINE_PLUGIN(PLEXUS_PLUGIN_TRANSPORT, ::plexus::TransportFactory, NAME, \
+                                VERSION, FACTORY)
 
 /// Defines the entry symbol of a codec plugin. FACTORY derives from plexus::CodecFactory.
 #define PLEXUS_CODEC_PLUGIN(NAME, VERSION, FACTORY) \

@@ -24,7 +24,7 @@ using PeerId = std::string;
 /// one call at a time, in the order things happened on each link; implementations must not block
 /// and must not call back into the transport's destructor. The handler must outlive the transport.
 class TransportHandler {
-public:
+  public:
     virtual ~TransportHandler() = default;
     /// A link to `peer` is ready (handshake done); frames sent to it now go out directly.
     virtual void onConnected(const PeerId& peer) = 0;
@@ -77,7 +77,7 @@ struct SendLimits {
 /// thread. The destructor closes every link and joins the I/O thread; no handler call starts
 /// after it returns.
 class Transport {
-public:
+  public:
     virtual ~Transport() = default;
 
     /// Starts accepting links on `address` (e.g. "tcp://127.0.0.1:0"). Returns the bound address
@@ -87,8 +87,8 @@ public:
     /// the transport is destroyed. Returns the PeerId of that link (the address itself).
     virtual Result<PeerId> connect(std::string_view address) = 0;
     /// Queues `frame` for `peer`. Frames to a connecting peer wait for the link; frames to a peer
-    /// that is not known are dropped with a debug log (as ZeroMQ's ROUTER does). Never blocks; a slow
-    /// peer's frames wait (see SendLimits: only its hard limit drops them, with the link).
+    /// that is not known are dropped with a debug log (as ZeroMQ's ROUTER does). Never blocks; a
+    /// slow peer's frames wait (see SendLimits: only its hard limit drops them, with the link).
     virtual void send(const PeerId& peer, Buffer frame) = 0;
     /// Closes the link to `peer`, if any.
     virtual void disconnect(const PeerId& peer) = 0;
@@ -102,20 +102,21 @@ public:
 
 /// What a transport factory gets to build one transport.
 struct TransportContext {
-    Identity identity;         ///< this side's identity, announced to peers in the handshake
-    std::size_t maxFrameBytes; ///< frames larger than this are refused before any allocation
-    TransportHandler* handler; ///< not owned; must outlive the transport
-    ConfigNode options;        ///< the plugin's own configuration subtree (may be absent)
-    SendLimits sendLimits;     ///< per-link send queue limits (see SendLimits)
+    Identity identity;          ///< this side's identity, announced to peers in the handshake
+    std::size_t maxFrameBytes;  ///< frames larger than this are refused before any allocation
+    TransportHandler* handler;  ///< not owned; must outlive the transport
+    ConfigNode options;         ///< the plugin's own configuration subtree (may be absent)
+    SendLimits sendLimits;      ///< per-link send queue limits (see SendLimits)
 };
 
 /// Made by a transport plugin; lives as long as the plugin is loaded.
 /// Thread-safety: create() may be called from any thread.
 class TransportFactory {
-public:
+  public:
     virtual ~TransportFactory() = default;
     /// Never throws; configuration problems come back as ErrorKind::InvalidConfig.
-    virtual Result<std::unique_ptr<Transport>> create(const TransportContext& context) const noexcept = 0;
+    virtual Result<std::unique_ptr<Transport>> create(
+        const TransportContext& context) const noexcept = 0;
 };
 
 }  // namespace plexus
