@@ -33,6 +33,16 @@ std::string failureOf(Future& future) {
     return "<succeeded>";
 }
 
+/// Submits a task that sleeps ten minutes unless its task process is killed, and waits (60 s at
+/// most) until it runs; the test has failed if it did not start.
+Future startLongTask(Client& client, const TempDir& dir, WorkerProcesses& workers) {
+    const auto started = dir.path() / "started";
+    Future busy = client.submit("e2e.touch_and_sleep", started.string(), std::int64_t{600'000});
+    EXPECT_TRUE(waitUntil([&] { return std::filesystem::exists(started); }, 60s))
+        << workers.output(0);
+    return busy;
+}
+
 TEST(Isolation, ACrashingTaskFailsItsFutureAndTheWorkerKeepsServing) {
     InProcessScheduler scheduler;
     WorkerProcesses workers(scheduler.address(), 1, /*executors=*/2, "tcp", "capnp",
@@ -87,12 +97,8 @@ TEST(Isolation, CancellingARunningTaskKillsItsProcessAndFreesTheExecutor) {
     ASSERT_TRUE(client);
     const pid_t workerPid = workers.at(0).pid();
     TempDir dir;
-    const auto started = dir.path() / "started";
-
-    // Ten minutes on the one executor, unless its process is killed.
-    Future busy = client->submit("e2e.touch_and_sleep", started.string(), std::int64_t{600'000});
-    ASSERT_TRUE(waitUntil([&] { return std::filesystem::exists(started); }, 60s))
-        << workers.output(0);
+    Future busy = startLongTask(*client, dir, workers);  // on the one executor
+    ASSERT_FALSE(HasFailure());
     const auto before = liveChildrenOf(workerPid);
     ASSERT_EQ(before.size(), 1u);
     busy.cancel();
@@ -146,10 +152,8 @@ TEST(Isolation, AStoppedWorkerLeavesNoTaskProcessBehind) {
     ASSERT_TRUE(client);
     const pid_t workerPid = workers.at(0).pid();
     TempDir dir;
-    const auto started = dir.path() / "started";
-    Future busy = client->submit("e2e.touch_and_sleep", started.string(), std::int64_t{600'000});
-    ASSERT_TRUE(waitUntil([&] { return std::filesystem::exists(started); }, 60s))
-        << workers.output(0);
+    Future busy = startLongTask(*client, dir, workers);
+    ASSERT_FALSE(HasFailure());
     const auto children = liveChildrenOf(workerPid);
     ASSERT_EQ(children.size(), 2u);
     workers.at(0).signal(SIGTERM);
